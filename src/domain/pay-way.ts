@@ -1,0 +1,47 @@
+/**
+ * Pay ways from the requirements (seed 000), with their Chinese names. The code is the
+ * merchant-facing `wayCode` (Jeepay-compatible). Which channel serves a way is decided
+ * per merchant app; this table only says what exists.
+ */
+export const PAY_WAYS = {
+  WX_H5: '微信H5',
+  WX_JSAPI: '微信公众号',
+  WX_LITE: '微信小程序',
+  WX_NATIVE: '微信扫码',
+  WX_BAR: '微信条码',
+  WX_APP: '微信APP',
+  WX: '微信',
+  ALI: '支付宝支付',
+  ALI_APP: '支付宝App',
+  ALI_BAR: '支付宝条码',
+  ALI_JSAPI: '支付宝生活号',
+  ALI_LITE: '支付宝小程序',
+  ALI_PC: '支付宝PC网站',
+  ALI_QR: '支付宝二维码',
+  ALI_WAP: '支付宝WAP',
+  XLALILITE: '信联支付宝支付',
+  YSF_BAR: '云闪付条码',
+  YSF_JSAPI: '云闪付jsapi',
+  YSF_LITE: '云闪付小程序',
+  UP_QR: '银联二维码(主扫)',
+  UP_BAR: '银联二维码(被扫)',
+  UP_APP: '银联App支付',
+  QR_CASHIER: '聚合',
+  QQ_PAY: '钱包',
+  PP_PC: 'PayPal支付',
+  ICBC_APP: '工行APP支付',
+} as const;
+
+export type WayCode = keyof typeof PAY_WAYS;
+
+export function isWayCode(value: unknown): value is WayCode {
+  return typeof value === 'string' && Object.hasOwn(PAY_WAYS, value);
+}
+
+/** Jeepay payDataType literals (jeepay.md §3.6), exact case. */
+export const PAY_DATA_TYPES = ['payurl', 'form', 'wxapp', 'aliapp', 'ysfapp', 'codeUrl', 'codeImgUrl', 'none'] as const;
+export type PayDataType = (typeof PAY_DATA_TYPES)[number];
+
+export function isPayDataType(value: unknown): value is PayDataType {
+  return typeof value === 'string' && (PAY_DATA_TYPES as readonly string[]).includes(value);
+}
