@@ -24,6 +24,8 @@ export interface Db extends Queryable {
   /** Multi-statement SQL without parameters (migrations). */
   exec(sql: string): Promise<void>;
   close(): Promise<void>;
+  /** PGlite only: the whole data dir as a tarball (test templates). */
+  dump?(): Promise<Blob>;
 }
 
 export interface OpenDbOptions {
@@ -114,14 +116,6 @@ async function openPglite(dataDir: string, templateDumpPath?: string): Promise<D
       await pg.close();
       if (release) await release();
     },
+    dump: async () => (await pg.dumpDataDir('none')) as Blob,
   };
-}
-
-/** PGlite only: a tarball of the whole data dir, used as a test template. */
-export async function dumpPglite(dataDir = 'memory://'): Promise<Blob> {
-  const { PGlite } = await import('@electric-sql/pglite');
-  const pg = await PGlite.create(dataDir);
-  const blob = await pg.dumpDataDir('none');
-  await pg.close();
-  return blob;
 }

@@ -1,0 +1,31 @@
+import type { GatewayConfig } from './config.ts';
+import type { DemoCredentials } from './demo.ts';
+
+/** What a newcomer sees after `npm start`: where things are and a copy-paste first payment. */
+export function printBanner(p: { url: string; config: GatewayConfig; demo: DemoCredentials; sandboxUrl: string | null }): void {
+  const { url, config, demo, sandboxUrl } = p;
+  const lines = [
+    '',
+    '================ Polypay is running ================',
+    `gateway      ${url}   (API docs: ${url}/docs, health: ${url}/health)`,
+    `database     ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}/db`}`,
+    sandboxUrl ? `sandbox      WeChat Pay v3 simulator at ${sandboxUrl}   (payer page: ${sandboxUrl}/sandbox/)` : 'sandbox      off',
+    `admin token  ${config.adminTokenSource === 'env' ? '(from POLYPAY_ADMIN_TOKEN)' : `${config.dataDir}/admin.token`}`,
+    '',
+    'Demo merchant credentials (sign requests with appSecret, see docs/api.md):',
+    `  mchNo=${demo.mchNo}  appId=${demo.appId}  appSecret=${demo.appSecret}`,
+    '',
+    'First payment — in a second terminal:',
+    `  export POLYPAY_URL=${url} POLYPAY_MCH_NO=${demo.mchNo} POLYPAY_APP_ID=${demo.appId} POLYPAY_APP_SECRET=${demo.appSecret}`,
+    '  npm run cli -- demo-receiver --port 9219 &          # a merchant notify endpoint that verifies and prints',
+    '  npm run cli -- pay create --way WX_NATIVE --amount 100 --notify-url http://127.0.0.1:9219/notify',
+    '  npm run cli -- sandbox wechat pay <code_url printed above>     # or open the payer page, or POST /sandbox/v1/pay',
+    '  npm run cli -- pay query <payOrderId>                         # state 2 = paid',
+    '  npm run cli -- refund create <payOrderId> --amount 40 --notify-url http://127.0.0.1:9219/notify',
+    '  npm run cli -- refund create <payOrderId> --amount 60 --notify-url http://127.0.0.1:9219/notify',
+    '  npm run cli -- pay query <payOrderId>                         # state 5 = fully refunded',
+    '====================================================',
+    '',
+  ];
+  process.stdout.write(lines.join('\n'));
+}

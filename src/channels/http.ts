@@ -1,0 +1,126 @@
+import { Agent, request } from 'undici';
+import { ChannelError } from './types.ts';
+
+/**
+ * The one HTTP executor every channel client goes through. It owns the keep-alive pool,
+ * the deadline and — most importantly — the classification of transport failures:
+ *
+ *   'unavailable' = provably nothing reached the channel (no TCP connection, no DNS answer,
+ *                   TLS refused before a byte of the request was written). The caller may
+ *                   treat the operation as not performed.
+ *   'timeout'     = the request may have been written. The channel may have acted on it
+ *                   (created the prepay, accepted the refund), so the outcome is UNKNOWN and
+ *                   must be settled by a later query — never by assuming failure.
+ *
+ * Anything we cannot positively place in the first group goes into the second: calling a
+ * sent request "unavailable" could make the core fail an order the payer then pays, while
+ * calling an unsent one "timeout" only costs a query.
+ */
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface ChannelHttpRequest {
+  method: HttpMethod;
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+  /** Whole-exchange deadline (connect + send + headers + body). Default 10 s. */
+  timeoutMs?: number;
+}
+
+export interface ChannelHttpResponse {
+  status: number;
+  /** Lower-case header names; repeated headers joined with ", ". */
+  headers: Record<string, string>;
+  body: string;
+}
+
+export type SendChannelRequest = (req: ChannelHttpRequest) => Promise<ChannelHttpResponse>;
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+/**
+ * The connect budget is shorter than the default deadline so that an unreachable host
+ * surfaces as UND_ERR_CONNECT_TIMEOUT ('unavailable', a clean "not sent") rather than as
+ * the overall abort ('timeout', unknown). With a caller deadline below 5 s the abort may
+ * win the race; that errs on the safe side.
+ */
+const CONNECT_TIMEOUT_MS = 5_000;
+
+const agent = new Agent({
+  keepAliveTimeout: 30_000,
+  keepAliveMaxTimeout: 60_000,
+  connections: 64,
+  connect: { timeout: CONNECT_TIMEOUT_MS },
+});
+
+/**
+ * Error codes raised before any request byte is written: DNS failures, refused or
+ * unroutable connections, connect timeouts, and TLS certificate rejections (the handshake
+ * precedes the request).
+ */
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'CERT_HAS_EXPIRED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+function errorCode(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** True only when every underlying cause is a pre-send failure (Happy Eyeballs reports an AggregateError per address family). */
+export function isNotSentError(err: unknown): boolean {
+  if (err instanceof AggregateError && err.errors.length > 0) return err.errors.every(isNotSentError);
+  const code = errorCode(err);
+  if (code !== undefined && NOT_SENT_CODES.has(code)) return true;
+  const cause = (err as { cause?: unknown } | null)?.cause;
+  return cause !== undefined && cause !== err && code === undefined && isNotSentError(cause);
+}
+
+function flattenHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (value === undefined) continue;
+    out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+export async function sendChannelRequest(req: ChannelHttpRequest): Promise<ChannelHttpResponse> {
+  const timeoutMs = req.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const target = new URL(req.url);
+  try {
+    const res = await request(target, {
+      method: req.method,
+      headers: req.headers,
+      body: req.body,
+      dispatcher: agent,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      // headers/body timeouts are per phase; the signal caps the whole exchange, so a
+      // slow-drip answer cannot hold a payment request open past the deadline.
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const body = await res.body.text();
+    return { status: res.statusCode, headers: flattenHeaders(res.headers), body };
+  } catch (err) {
+    const where = `${req.method} ${target.origin}${target.pathname}`;
+    if (isNotSentError(err)) {
+      throw new ChannelError('unavailable', `channel unreachable (${errorCode(err) ?? 'connect failed'}): ${where}`, { cause: err });
+    }
+    const code = errorCode(err) ?? (err instanceof Error ? err.name : 'unknown');
+    throw new ChannelError('timeout', `no complete answer (${code}), outcome unknown: ${where}`, { cause: err });
+  }
+}

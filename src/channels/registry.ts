@@ -1,0 +1,5 @@
+import type { ChannelDescriptor } from './types.ts';
+import { wechatPayDescriptor } from './wechat-pay/index.ts';
+
+/** The one list of installed channels (one folder each). A new channel is one more line here. */
+export const CHANNELS: readonly ChannelDescriptor[] = [wechatPayDescriptor];

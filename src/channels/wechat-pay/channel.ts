@@ -1,0 +1,240 @@
+import { createHash } from 'node:crypto';
+import { newNonce } from '../../domain/ids.ts';
+import {
+  ChannelError,
+  type CallbackReply,
+  type ChannelConfig,
+  type ChannelContext,
+  type CloseResult,
+  type CreatePaymentResult,
+  type InboundCallback,
+  type ParsedCallback,
+  type PayChannel,
+  type PaymentStatus,
+  type PayOrderInput,
+  type RefundInput,
+  type RefundStatus,
+} from '../types.ts';
+import { WechatPayClient, type WechatPayClientDeps } from './client.ts';
+import { configuredAppIds, parseWechatPayConfig, type WechatPayConfig } from './config.ts';
+import { buildPrepayRequest, buildRefundBody, h5PayUrl, isWechatWay, sameCode, toPaymentStatus, toRefundStatus } from './mapping.ts';
+import { aesGcmDecrypt, appPaySign, jsapiPaySign } from './v3-crypto.ts';
+
+/** WeChat Pay API v3, direct merchant (普通商户). Wire details: protocols.md §A. */
+
+export interface WechatPayChannelDeps extends WechatPayClientDeps {
+  /** Distinct configurations kept with their parsed keys and certificate caches (LRU). */
+  maxClients?: number;
+}
+
+const PAY_EVENTS = ['TRANSACTION.SUCCESS'];
+const REFUND_EVENTS = ['REFUND.SUCCESS', 'REFUND.ABNORMAL', 'REFUND.CLOSED'];
+
+function protocol(message: string): ChannelError {
+  return new ChannelError('protocol', `wxpay: ${message}`);
+}
+
+function objectOf(value: unknown, what: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw protocol(`${what} is not a JSON object`);
+  return value as Record<string, unknown>;
+}
+
+function requiredString(obj: Record<string, unknown>, key: string, what: string): string {
+  const v = obj[key];
+  if (typeof v !== 'string' || v === '') throw protocol(`${what} lacks ${key}`);
+  return v;
+}
+
+function isRejected(err: unknown, ...codes: string[]): err is ChannelError {
+  return err instanceof ChannelError && err.kind === 'rejected' && sameCode(err.channelCode, ...codes);
+}
+
+/**
+ * A verified answer or callback must name this merchant (and one of its appids): a
+ * misrouted notification or a config pointing at another merchant's keys must not move
+ * our orders. Fields absent from an answer are not invented; callbacks require them.
+ */
+function checkOwner(obj: Record<string, unknown>, config: WechatPayConfig, opts: { requireMchId: boolean; appId: 'required' | 'ifPresent' | 'skip' }): void {
+  const mchid = obj.mchid;
+  if (mchid !== undefined || opts.requireMchId) {
+    if (mchid !== config.mchId) throw new ChannelError('mismatch', `wxpay: answer names mchid ${String(mchid)}, configured ${config.mchId}`);
+  }
+  if (opts.appId === 'skip') return;
+  const appid = obj.appid;
+  if (appid === undefined && opts.appId === 'ifPresent') return;
+  if (typeof appid !== 'string' || !configuredAppIds(config).includes(appid)) {
+    throw new ChannelError('mismatch', `wxpay: answer names appid ${String(appid)}, not one of this config's appids`);
+  }
+}
+
+export class WechatPayChannel implements PayChannel {
+  readonly ifCode = 'wxpay';
+  readonly #deps: WechatPayChannelDeps;
+  readonly #clients = new Map<string, WechatPayClient>();
+
+  constructor(deps: WechatPayChannelDeps = {}) {
+    this.#deps = deps;
+  }
+
+  /**
+   * One client per distinct configuration, so PEM parsing and the platform-certificate cache
+   * happen once per merchant app, not per call. Keyed by a hash so secrets are not kept as
+   * map keys; a changed config simply gets a new entry.
+   */
+  client(config: ChannelConfig): WechatPayClient {
+    const sorted = (r: Record<string, string>): [string, string][] => Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const key = createHash('sha256').update(JSON.stringify([sorted(config.params), sorted(config.secrets)])).digest('hex');
+    const cached = this.#clients.get(key);
+    if (cached) {
+      this.#clients.delete(key);
+      this.#clients.set(key, cached);
+      return cached;
+    }
+    const client = new WechatPayClient(parseWechatPayConfig(config), this.#deps);
+    this.#clients.set(key, client);
+    const max = this.#deps.maxClients ?? 1000;
+    while (this.#clients.size > max) {
+      const oldest = this.#clients.keys().next().value;
+      if (oldest === undefined) break;
+      this.#clients.delete(oldest);
+    }
+    return client;
+  }
+
+  #nowSeconds(): string {
+    return String(Math.floor((this.#deps.now ?? Date.now)() / 1000));
+  }
+
+  async createPayment(ctx: ChannelContext, order: PayOrderInput): Promise<CreatePaymentResult> {
+    const way = order.wayCode;
+    if (!isWechatWay(way)) throw new ChannelError('misconfigured', `wxpay does not serve way ${way}`);
+    const client = this.client(ctx.config);
+    const req = buildPrepayRequest(way, client.config, order);
+    const answer = objectOf((await client.call('POST', req.path, req.body, ctx.log)).data, 'prepay answer');
+
+    if (way === 'WX_NATIVE') {
+      // A codeImgUrl request is also answered with the code_url: the core renders the image.
+      return { status: 'WAITING', payDataType: 'codeUrl', payData: requiredString(answer, 'code_url', 'native prepay answer') };
+    }
+    if (way === 'WX_H5') {
+      return { status: 'WAITING', payDataType: 'payurl', payData: h5PayUrl(requiredString(answer, 'h5_url', 'h5 prepay answer'), order.returnUrl) };
+    }
+    const prepayId = requiredString(answer, 'prepay_id', `${way} prepay answer`);
+    const timeStamp = this.#nowSeconds();
+    const nonceStr = newNonce(32);
+    const key = client.config.merchantPrivateKey;
+    if (way === 'WX_APP') {
+      // APP signs the bare prepay id, not "prepay_id=…" (protocols.md §A.6).
+      const sign = appPaySign(req.appId, timeStamp, nonceStr, prepayId, key);
+      const params = { appid: req.appId, partnerid: client.config.mchId, prepayid: prepayId, package: 'Sign=WXPay', noncestr: nonceStr, timestamp: timeStamp, sign };
+      return { status: 'WAITING', payDataType: 'wxapp', payData: JSON.stringify(params) };
+    }
+    const pkg = `prepay_id=${prepayId}`;
+    const paySign = jsapiPaySign(req.appId, timeStamp, nonceStr, pkg, key);
+    const params = { appId: req.appId, timeStamp, nonceStr, package: pkg, signType: 'RSA', paySign };
+    return { status: 'WAITING', payDataType: 'wxapp', payData: JSON.stringify(params) };
+  }
+
+  async queryPayment(ctx: ChannelContext, order: PayOrderInput): Promise<PaymentStatus> {
+    const client = this.client(ctx.config);
+    const path = `/v3/pay/transactions/out-trade-no/${encodeURIComponent(order.payOrderId)}?mchid=${encodeURIComponent(client.config.mchId)}`;
+    let data: unknown;
+    try {
+      data = (await client.call('GET', path, undefined, ctx.log)).data;
+    } catch (err) {
+      if (isRejected(err, 'ORDER_NOT_EXIST')) return { status: 'NOT_FOUND' };
+      throw err;
+    }
+    const tx = objectOf(data, 'transaction');
+    checkOwner(tx, client.config, { requireMchId: false, appId: 'ifPresent' });
+    return toPaymentStatus(tx);
+  }
+
+  async closePayment(ctx: ChannelContext, order: PayOrderInput): Promise<CloseResult> {
+    const client = this.client(ctx.config);
+    const path = `/v3/pay/transactions/out-trade-no/${encodeURIComponent(order.payOrderId)}/close`;
+    try {
+      await client.call('POST', path, { mchid: client.config.mchId }, ctx.log); // 204 No Content
+      return { status: 'CLOSED' };
+    } catch (err) {
+      // ORDERPAID is the v2 spelling; v3 close of a paid order answers ORDER_PAID (protocols.md §A.7).
+      if (isRejected(err, 'ORDER_PAID', 'ORDERPAID')) return { status: 'ALREADY_PAID' };
+      if (isRejected(err, 'ORDER_CLOSED')) return { status: 'CLOSED' };
+      throw err;
+    }
+  }
+
+  async refund(ctx: ChannelContext, order: PayOrderInput, refund: RefundInput): Promise<RefundStatus> {
+    const client = this.client(ctx.config);
+    const answer = await client.call('POST', '/v3/refund/domestic/refunds', buildRefundBody(order, refund), ctx.log);
+    return toRefundStatus(objectOf(answer.data, 'refund answer'));
+  }
+
+  async queryRefund(ctx: ChannelContext, _order: PayOrderInput, refund: RefundInput): Promise<RefundStatus> {
+    const client = this.client(ctx.config);
+    let data: unknown;
+    try {
+      data = (await client.call('GET', `/v3/refund/domestic/refunds/${encodeURIComponent(refund.refundOrderId)}`, undefined, ctx.log)).data;
+    } catch (err) {
+      // Only a WeChat-shaped 404 (it carries a code, e.g. RESOURCE_NOT_EXISTS) means "no such
+      // refund"; a bare 404 from a proxy or a wrong baseUrl must stay an error.
+      if (err instanceof ChannelError && err.kind === 'rejected' && err.httpStatus === 404 && err.channelCode !== undefined) return { status: 'NOT_FOUND' };
+      throw err;
+    }
+    return toRefundStatus(objectOf(data, 'refund'));
+  }
+
+  /** Verify the raw bytes first, then parse, then decrypt (protocols.md §A.4–A.5). */
+  async parseCallback(ctx: ChannelContext, kind: 'pay' | 'refund', request: InboundCallback): Promise<ParsedCallback> {
+    const client = this.client(ctx.config);
+    const body = request.rawBody.toString('utf8');
+    await client.verify(request.headers, body);
+
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      throw protocol('notification body is not JSON');
+    }
+    const n = objectOf(parsed, 'notification');
+    const eventId = requiredString(n, 'id', 'notification');
+    const eventType = requiredString(n, 'event_type', 'notification');
+    if (n.resource_type !== 'encrypt-resource') throw protocol(`unexpected resource_type ${String(n.resource_type)}`);
+    if (!(kind === 'pay' ? PAY_EVENTS : REFUND_EVENTS).includes(eventType)) throw protocol(`event_type ${eventType} is not a ${kind} event`);
+    const resource = objectOf(n.resource, 'notification resource');
+    if (resource.algorithm !== 'AEAD_AES_256_GCM') throw protocol(`unsupported resource algorithm ${String(resource.algorithm)}`);
+    const originalType = kind === 'pay' ? 'transaction' : 'refund';
+    if (resource.original_type !== originalType) throw protocol(`original_type ${String(resource.original_type)} is not ${originalType}`);
+    const nonce = requiredString(resource, 'nonce', 'notification resource');
+    const ciphertext = requiredString(resource, 'ciphertext', 'notification resource');
+    const aad = typeof resource.associated_data === 'string' ? resource.associated_data : '';
+
+    let plaintext: string;
+    try {
+      plaintext = aesGcmDecrypt(client.config.apiV3Key, nonce, aad, ciphertext);
+    } catch {
+      // GCM authentication failed: forged or encrypted for another merchant's APIv3 key.
+      throw new ChannelError('bad_signature', 'wxpay: notification resource does not decrypt with the APIv3 key');
+    }
+    let decrypted: unknown;
+    try {
+      decrypted = JSON.parse(plaintext);
+    } catch {
+      throw protocol('decrypted resource is not JSON');
+    }
+    const resourceObj = objectOf(decrypted, 'decrypted resource');
+    checkOwner(resourceObj, client.config, { requireMchId: true, appId: kind === 'pay' ? 'required' : 'skip' });
+    return kind === 'pay'
+      ? { kind: 'pay', payment: toPaymentStatus(resourceObj), eventId }
+      : { kind: 'refund', refund: toRefundStatus(resourceObj), eventId };
+  }
+
+  /** WeChat accepts 200 or 204 without a body as success (protocols.md §A.5). */
+  ackReply(): CallbackReply {
+    return { status: 204, body: '' };
+  }
+
+  nackReply(reason: string): CallbackReply {
+    return { status: 500, contentType: 'application/json', body: JSON.stringify({ code: 'FAIL', message: reason }) };
+  }
+}

@@ -1,0 +1,18 @@
+import type { ChannelDescriptor } from '../types.ts';
+import { WechatPayChannel } from './channel.ts';
+import { wechatPayConfigFields } from './config.ts';
+import { WECHAT_WAYS } from './mapping.ts';
+
+/** WeChat Pay API v3 (direct merchant). WX_BAR (付款码) is not offered: this channel has no codepay flow yet. */
+export const wechatPayDescriptor: ChannelDescriptor = {
+  ifCode: 'wxpay',
+  name: '微信支付',
+  ways: WECHAT_WAYS,
+  configFields: wechatPayConfigFields,
+  create: () => new WechatPayChannel(),
+};
+
+export { WechatPayChannel } from './channel.ts';
+export type { WechatPayChannelDeps } from './channel.ts';
+export { parseWechatPayConfig, wechatPayConfigFields } from './config.ts';
+export type { WechatPayConfig, VerifyMode } from './config.ts';

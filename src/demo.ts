@@ -1,0 +1,67 @@
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import type { Gateway } from './gateway.ts';
+import type { WechatPaySimulator } from './channels/wechat-pay/simulator/index.ts';
+
+export const DEFAULT_DEMO_MCH_NO = 'MDEMO001';
+export const DEMO_WECHAT_MCHID = '1900000001';
+export const DEMO_WECHAT_APPIDS = { jsapi: 'wxd0000000000demo1', lite: 'wxd0000000000demo2', app: 'wxd0000000000demo3' };
+
+export interface DemoCredentials {
+  mchNo: string;
+  appId: string;
+  appSecret: string;
+}
+
+/**
+ * The demo merchant: created once, wired to every sandbox channel with every implemented
+ * way enabled. Each start re-registers its sandbox accounts (the simulator may have
+ * restarted without state) using the keys already stored, so nothing changes for the merchant.
+ */
+export async function ensureDemoMerchant(gw: Gateway, wechat: WechatPaySimulator | null): Promise<DemoCredentials> {
+  const mchNo = gw.config.demo.mchNo ?? DEFAULT_DEMO_MCH_NO;
+  await gw.tenancy.createMerchant({ mchNo, name: 'Polypay 演示商户 (demo)', shortName: 'Demo' });
+  const apps = await gw.tenancy.listApps(mchNo);
+  let appId = gw.config.demo.appId ?? (apps[0]?.appId as string | undefined);
+  if (!appId || !apps.some((a) => a.appId === appId)) {
+    appId = (await gw.tenancy.createApp({ mchNo, appId, appSecret: gw.config.demo.appSecret, name: 'Demo app' })).appId;
+  }
+  let app = await gw.tenancy.getApp(appId);
+  if (!app) throw new Error(`demo app ${appId} could not be created`);
+  if (gw.config.demo.appSecret && app.appSecret !== gw.config.demo.appSecret) {
+    await gw.tenancy.rotateAppSecret(appId, gw.config.demo.appSecret);
+    app = await gw.tenancy.getApp(appId);
+  }
+  if (wechat) await wireWechatSandbox(gw, appId, wechat);
+  return { mchNo, appId, appSecret: app!.appSecret };
+}
+
+async function wireWechatSandbox(gw: Gateway, appId: string, sim: WechatPaySimulator): Promise<void> {
+  const existing = await gw.tenancy.getChannelConfig(appId, 'wxpay');
+  const appids = [DEMO_WECHAT_APPIDS.jsapi, DEMO_WECHAT_APPIDS.lite, DEMO_WECHAT_APPIDS.app];
+  const verifyMode = (existing?.params.verifyMode as 'publicKey' | 'platformCert' | undefined) ?? 'publicKey';
+  const keep = existing?.secrets.apiClientKey
+    ? {
+        merchantPublicKeyPem: createPublicKey(createPrivateKey(existing.secrets.apiClientKey)).export({ type: 'spki', format: 'pem' }).toString(),
+        merchantSerialNo: existing.params.merchantSerialNo,
+        apiV3Key: existing.secrets.apiV3Key,
+      }
+    : {};
+  const creds = sim.registerMerchant({ mchid: DEMO_WECHAT_MCHID, appids, verifyMode, ...keep });
+  await gw.tenancy.setChannelConfig(
+    appId,
+    'wxpay',
+    {
+      mchId: creds.mchid,
+      appId: DEMO_WECHAT_APPIDS.jsapi,
+      liteAppId: DEMO_WECHAT_APPIDS.lite,
+      appAppId: DEMO_WECHAT_APPIDS.app,
+      merchantSerialNo: creds.merchantSerialNo,
+      verifyMode: creds.verifyMode,
+      wxpayPublicKeyId: creds.wxpayPublicKeyId,
+      wxpayPublicKey: creds.wxpayPublicKeyPem,
+      baseUrl: sim.baseUrl,
+    },
+    existing?.secrets.apiClientKey ? {} : { apiClientKey: creds.merchantPrivateKeyPem as string, apiV3Key: creds.apiV3Key },
+  );
+  await gw.tenancy.enableWays(appId, 'wxpay', ['WX_NATIVE', 'WX_JSAPI', 'WX_LITE', 'WX_H5', 'WX_APP']);
+}

@@ -1,0 +1,72 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type, type Static } from 'typebox';
+import { ApiError } from '../domain/errors.ts';
+import type { Gateway } from '../gateway.ts';
+
+const TAG = ['Admin'];
+const StringMap = Type.Record(Type.String(), Type.String({ maxLength: 8192 }));
+
+const MerchantBody = Type.Object({ mchNo: Type.Optional(Type.String({ maxLength: 32 })), name: Type.String({ minLength: 1, maxLength: 64 }), shortName: Type.Optional(Type.String({ maxLength: 32 })) });
+const AppBody = Type.Object({ appId: Type.Optional(Type.String({ maxLength: 64 })), appSecret: Type.Optional(Type.String({ minLength: 16, maxLength: 128 })), name: Type.Optional(Type.String({ maxLength: 64 })) });
+const ChannelBody = Type.Object({ params: Type.Optional(StringMap), secrets: Type.Optional(StringMap) });
+const WaysBody = Type.Object({ ifCode: Type.String({ maxLength: 32 }), ways: Type.Array(Type.String({ maxLength: 32 }), { minItems: 1, maxItems: 64 }) });
+
+/**
+ * Operator API (Bearer POLYPAY_ADMIN_TOKEN). Secrets are accepted, never returned: channel
+ * secrets come back masked, an app secret only in the answer that created or rotated it.
+ */
+export function registerAdminRoutes(app: FastifyInstance, gw: Gateway): void {
+  const expected = Buffer.from(`Bearer ${gw.config.adminToken}`);
+  const guard = async (req: FastifyRequest) => {
+    const given = Buffer.from(req.headers.authorization ?? '');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new ApiError('UNAUTHORIZED');
+  };
+  const security = [{ adminToken: [] }];
+
+  app.register(async (admin) => {
+    admin.addHook('onRequest', guard);
+
+    admin.post<{ Body: Static<typeof MerchantBody> }>('/merchants', { schema: { tags: TAG, security, summary: 'Create a merchant (idempotent on mchNo)', body: MerchantBody } }, async (req) => {
+      return gw.tenancy.createMerchant(req.body);
+    });
+    admin.get('/merchants', { schema: { tags: TAG, security, summary: 'List merchants' } }, async () => ({ merchants: await gw.tenancy.listMerchants() }));
+
+    admin.post<{ Params: { mchNo: string }; Body: Static<typeof AppBody> }>('/merchants/:mchNo/apps', { schema: { tags: TAG, security, summary: 'Create an app; the secret is shown only in this answer', body: AppBody } }, async (req) => {
+      return gw.tenancy.createApp({ mchNo: req.params.mchNo, ...req.body });
+    });
+    admin.get<{ Querystring: { mchNo?: string } }>('/apps', { schema: { tags: TAG, security, summary: 'List apps with their enabled ways' } }, async (req) => ({ apps: await gw.tenancy.listApps(req.query.mchNo) }));
+    admin.post<{ Params: { appId: string } }>('/apps/:appId/secret', { schema: { tags: TAG, security, summary: 'Rotate the app secret (shown once)' } }, async (req) => ({ appId: req.params.appId, appSecret: await gw.tenancy.rotateAppSecret(req.params.appId) }));
+
+    admin.get('/channels', { schema: { tags: TAG, security, summary: 'Installed channels, their ways and configuration fields' } }, async () => ({
+      channels: [...gw.descriptors.values()].map((c) => ({ ifCode: c.ifCode, name: c.name, ways: c.ways, configFields: c.configFields })),
+    }));
+    admin.put<{ Params: { appId: string; ifCode: string }; Body: Static<typeof ChannelBody> }>('/apps/:appId/channels/:ifCode', { schema: { tags: TAG, security, summary: 'Set channel configuration; omitted secrets keep their value', body: ChannelBody } }, async (req) => {
+      await gw.tenancy.setChannelConfig(req.params.appId, req.params.ifCode, req.body.params ?? {}, req.body.secrets ?? {});
+      return { configs: await gw.tenancy.describeChannelConfigs(req.params.appId) };
+    });
+    admin.get<{ Params: { appId: string } }>('/apps/:appId/channels', { schema: { tags: TAG, security, summary: 'Channel configuration with secrets masked' } }, async (req) => ({ configs: await gw.tenancy.describeChannelConfigs(req.params.appId) }));
+    admin.put<{ Params: { appId: string }; Body: Static<typeof WaysBody> }>('/apps/:appId/ways', { schema: { tags: TAG, security, summary: 'Enable pay ways for an app through a channel', body: WaysBody } }, async (req) => {
+      await gw.tenancy.enableWays(req.params.appId, req.body.ifCode, req.body.ways);
+      return { apps: await gw.tenancy.listApps() };
+    });
+
+    admin.get<{ Params: { payOrderId: string } }>('/orders/:payOrderId', { schema: { tags: TAG, security, summary: 'A pay order with its refunds, timeline and notifications' } }, async (req) => {
+      const order = await gw.db.query(`SELECT * FROM pay_orders WHERE pay_order_id = $1`, [req.params.payOrderId]);
+      if (!order.rows[0]) throw new ApiError('NOT_FOUND', req.params.payOrderId);
+      const refunds = await gw.db.query(`SELECT * FROM refund_orders WHERE pay_order_id = $1 ORDER BY created_at`, [req.params.payOrderId]);
+      const ids = [req.params.payOrderId, ...refunds.rows.map((r) => String(r.refund_order_id))];
+      const events = await gw.db.query(`SELECT * FROM order_events WHERE order_id = ANY($1::text[]) ORDER BY id`, [ids]);
+      const notifications = (await Promise.all(ids.map((id) => gw.notifications.list({ orderId: id })))).flat();
+      return { order: order.rows[0], refunds: refunds.rows, events: events.rows, notifications };
+    });
+    admin.get<{ Querystring: { orderId?: string; mchNo?: string; state?: string } }>('/notifications', { schema: { tags: TAG, security, summary: 'Merchant notifications with their attempts' } }, async (req) => ({
+      notifications: await gw.notifications.list({ orderId: req.query.orderId, mchNo: req.query.mchNo, state: req.query.state === undefined ? undefined : Number(req.query.state) }),
+    }));
+    admin.post<{ Params: { id: string } }>('/notifications/:id/resend', { schema: { tags: TAG, security, summary: 'Send a notification again now' } }, async (req) => {
+      const id = Number(req.params.id);
+      if (!Number.isSafeInteger(id) || !(await gw.notifications.resend(id))) throw new ApiError('NOT_FOUND', `notification ${req.params.id}`);
+      return { resent: id };
+    });
+  }, { prefix: '/admin/v1' });
+}

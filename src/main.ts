@@ -1,0 +1,53 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from './config.ts';
+import { createGateway } from './gateway.ts';
+import { createLogger } from './logger.ts';
+import { ensureDemoMerchant } from './demo.ts';
+import { startWechatPaySimulator, type WechatPaySimulator } from './channels/wechat-pay/simulator/index.ts';
+import { printBanner } from './banner.ts';
+
+/**
+ * `npm start`: the gateway on its embedded database (or DATABASE_URL), the sandbox channels
+ * and the demo merchant, then a first-payment recipe on stdout.
+ */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger(config.logLevel);
+  let wechat: WechatPaySimulator | null = null;
+  if (config.sandbox.enabled) {
+    const dir = join(config.dataDir, 'sandbox');
+    mkdirSync(dir, { recursive: true });
+    wechat = await startWechatPaySimulator({ port: config.sandbox.port, host: config.sandbox.host, timeScale: config.sandbox.timeScale, stateFile: join(dir, 'wechatpay.json'), logger: log.child({ svc: 'sandbox-wechatpay' }) });
+  }
+  const gw = await createGateway(config, { logger: log });
+  const demo = await ensureDemoMerchant(gw, wechat);
+  const url = await gw.start();
+  printBanner({ url, config, demo, sandboxUrl: wechat?.baseUrl ?? null });
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    await gw.stop();
+    await wechat?.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((err) => {
+  console.error(`polypay failed to start: ${(err as Error).stack ?? err}`);
+  process.exit(1);
+});

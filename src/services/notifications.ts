@@ -1,0 +1,182 @@
+import { request } from 'undici';
+import type { Db, Queryable } from '../db/db.ts';
+import type { Logger } from '../channels/types.ts';
+import { signParams } from '../merchant-api/sign.ts';
+import { compact, payOrderView, refundOrderView } from '../merchant-api/views.ts';
+import type { PayOrderRow, RefundOrderRow } from './order-store.ts';
+import { recordEvent } from './order-store.ts';
+
+export interface NotificationDeps {
+  db: Db;
+  log: Logger;
+  /** Seconds before attempt n+1 (index n); its length is the number of attempts. */
+  schedule: readonly number[];
+  secretFor(appId: string, q: Queryable): Promise<string | null>;
+  timeoutMs?: number;
+}
+
+const LEASE_SECONDS = 60;
+
+/**
+ * Merchant notifications through a transactional outbox. `enqueue*` runs inside the
+ * transaction that changes the order's state, so the change and its notification commit
+ * together. The dispatcher claims due rows with FOR UPDATE SKIP LOCKED, leases them
+ * (next_attempt_at pushed past the delivery timeout) and writes the attempt row in the same
+ * claim transaction — UNIQUE (notification_id, attempt_no) makes a second sender of the same
+ * attempt impossible, whatever number of gateway processes share the database.
+ */
+export class NotificationService {
+  readonly #deps: NotificationDeps;
+  #wakeTimer: NodeJS.Timeout | null = null;
+  #running = false;
+  #rerun = false;
+  onWake: (() => void) | null = null;
+
+  constructor(deps: NotificationDeps) {
+    this.#deps = deps;
+  }
+
+  async enqueuePay(tx: Queryable, order: PayOrderRow): Promise<void> {
+    if (!order.notify_url) return;
+    await this.#enqueue(tx, 'pay', order.pay_order_id, `pay.${order.state}`, order.app_id, order.mch_no, order.mch_order_no, order.notify_url, payOrderView(order));
+  }
+
+  async enqueueRefund(tx: Queryable, refund: RefundOrderRow): Promise<void> {
+    if (!refund.notify_url) return;
+    await this.#enqueue(tx, 'refund', refund.refund_order_id, `refund.${refund.state}`, refund.app_id, refund.mch_no, refund.mch_refund_no, refund.notify_url, refundOrderView(refund));
+  }
+
+  async #enqueue(tx: Queryable, type: 'pay' | 'refund', orderId: string, event: string, appId: string, mchNo: string, mchOrderNo: string, url: string, view: Record<string, unknown>): Promise<void> {
+    const secret = await this.#deps.secretFor(appId, tx);
+    if (secret === null) throw new Error(`app ${appId} vanished while notifying ${orderId}`);
+    // Signed once at creation, like Jeepay: every retry re-sends identical reqTime and sign.
+    const payload = compact({ ...view, reqTime: Date.now() });
+    const body = new URLSearchParams({ ...Object.fromEntries(Object.entries(payload).map(([k, v]) => [k, String(v)])), sign: signParams(payload, secret, 'MD5') }).toString();
+    const r = await tx.query(
+      `INSERT INTO merchant_notifications (order_type, order_id, event, mch_no, app_id, mch_order_no, url, body, next_attempt_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now()) ON CONFLICT (order_type, order_id, event) DO NOTHING`,
+      [type, orderId, event, mchNo, appId, mchOrderNo, url, body],
+    );
+    if (r.rowCount === 1) {
+      await recordEvent(tx, { orderType: type, orderId, kind: 'notify', source: 'api', detail: { event, url } });
+      this.wakeSoon();
+    }
+  }
+
+  /** Asks the dispatcher to run right after the current transaction has had time to commit. */
+  wakeSoon(): void {
+    if (this.#wakeTimer) return;
+    this.#wakeTimer = setTimeout(() => {
+      this.#wakeTimer = null;
+      this.onWake?.();
+    }, 5);
+    this.#wakeTimer.unref();
+  }
+
+  /** Delivers every due notification; returns how many attempts were made. */
+  async dispatchDue(batch = 50): Promise<number> {
+    if (this.#running) {
+      this.#rerun = true;
+      return 0;
+    }
+    this.#running = true;
+    let total = 0;
+    try {
+      do {
+        this.#rerun = false;
+        const claimed = await this.#claim(batch);
+        total += claimed.length;
+        await Promise.all(claimed.map((c) => this.#deliver(c)));
+        if (claimed.length === batch) this.#rerun = true;
+      } while (this.#rerun);
+    } finally {
+      this.#running = false;
+    }
+    return total;
+  }
+
+  async #claim(batch: number): Promise<Claimed[]> {
+    return this.#deps.db.transaction(async (tx) => {
+      const due = await tx.query<{ id: number; url: string; body: string; attempts: number; order_type: 'pay' | 'refund'; order_id: string }>(
+        `SELECT id, url, body, attempts, order_type, order_id FROM merchant_notifications
+          WHERE state = 0 AND next_attempt_at <= now() ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [batch],
+      );
+      const out: Claimed[] = [];
+      for (const row of due.rows) {
+        const attemptNo = row.attempts + 1;
+        await tx.query(`UPDATE merchant_notifications SET attempts = $2, next_attempt_at = now() + make_interval(secs => $3), updated_at = now() WHERE id = $1`, [row.id, attemptNo, LEASE_SECONDS]);
+        await tx.query(`INSERT INTO notification_attempts (notification_id, attempt_no, result, duration_ms) VALUES ($1, $2, 'sending', 0)`, [row.id, attemptNo]);
+        out.push({ ...row, attemptNo });
+      }
+      return out;
+    });
+  }
+
+  async #deliver(c: Claimed): Promise<void> {
+    const started = Date.now();
+    let status: number | null = null;
+    let result: string;
+    let delivered = false;
+    try {
+      const res = await request(c.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8', 'user-agent': 'Polypay-Notify/1.0' },
+        body: c.body,
+        headersTimeout: this.#deps.timeoutMs ?? 10_000,
+        bodyTimeout: this.#deps.timeoutMs ?? 10_000,
+      });
+      status = res.statusCode;
+      const text = (await res.body.text()).slice(0, 500);
+      // Jeepay's rule (jeepay.md §4): the body says SUCCESS, in any case.
+      delivered = text.trim().toUpperCase() === 'SUCCESS';
+      result = text;
+    } catch (err) {
+      result = `error: ${(err as Error).message}`.slice(0, 500);
+    }
+    const duration = Date.now() - started;
+    const schedule = this.#deps.schedule;
+    const gaveUp = !delivered && c.attemptNo >= schedule.length;
+    const nextDelay = delivered || gaveUp ? null : (schedule[c.attemptNo] ?? 0);
+    await this.#deps.db.transaction(async (tx) => {
+      await tx.query(`UPDATE notification_attempts SET http_status = $3, result = $4, duration_ms = $5 WHERE notification_id = $1 AND attempt_no = $2`, [c.id, c.attemptNo, status, result, duration]);
+      await tx.query(
+        `UPDATE merchant_notifications SET state = $2, last_result = $3, updated_at = now(),
+                next_attempt_at = CASE WHEN $4::float8 IS NULL THEN NULL ELSE now() + make_interval(secs => $4::float8) END
+          WHERE id = $1 AND attempts = $5`,
+        [c.id, delivered ? 1 : gaveUp ? 2 : 0, result, nextDelay, c.attemptNo],
+      );
+    });
+    if (!delivered) this.#deps.log.warn({ notificationId: c.id, orderId: c.order_id, attempt: c.attemptNo, status, gaveUp }, 'merchant notification not acknowledged');
+  }
+
+  /** Manual resend: one more attempt now, whatever the state. */
+  async resend(id: number): Promise<boolean> {
+    const r = await this.#deps.db.query(`UPDATE merchant_notifications SET state = 0, next_attempt_at = now(), updated_at = now() WHERE id = $1`, [id]);
+    if (r.rowCount === 1) this.wakeSoon();
+    return r.rowCount === 1;
+  }
+
+  async list(filter: { orderId?: string; mchNo?: string; state?: number; limit?: number }): Promise<Array<Record<string, unknown>>> {
+    const r = await this.#deps.db.query(
+      `SELECT n.id, n.order_type AS "orderType", n.order_id AS "orderId", n.event, n.mch_no AS "mchNo", n.app_id AS "appId", n.mch_order_no AS "mchOrderNo",
+              n.url, n.state, n.attempts, n.next_attempt_at AS "nextAttemptAt", n.last_result AS "lastResult", n.created_at AS "createdAt",
+              COALESCE((SELECT json_agg(json_build_object('attemptNo', a.attempt_no, 'httpStatus', a.http_status, 'result', a.result, 'durationMs', a.duration_ms, 'at', a.created_at) ORDER BY a.attempt_no)
+                          FROM notification_attempts a WHERE a.notification_id = n.id), '[]'::json) AS "attemptLog"
+         FROM merchant_notifications n
+        WHERE ($1::text IS NULL OR n.order_id = $1) AND ($2::text IS NULL OR n.mch_no = $2) AND ($3::int IS NULL OR n.state = $3)
+        ORDER BY n.id DESC LIMIT $4`,
+      [filter.orderId ?? null, filter.mchNo ?? null, filter.state ?? null, filter.limit ?? 100],
+    );
+    return r.rows;
+  }
+}
+
+interface Claimed {
+  id: number;
+  url: string;
+  body: string;
+  attemptNo: number;
+  order_type: 'pay' | 'refund';
+  order_id: string;
+}

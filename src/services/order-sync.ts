@@ -1,0 +1,168 @@
+import type { Db, Queryable } from '../db/db.ts';
+import type { Logger, PaymentStatus, RefundStatus } from '../channels/types.ts';
+import { PayState, RefundState } from '../domain/order-states.ts';
+import type { NotificationService } from './notifications.ts';
+import {
+  type EventSource,
+  type PayOrderRow,
+  type RefundOrderRow,
+  getRefund,
+  lockPayOrder,
+  lockRefund,
+  recordEvent,
+  transitionPay,
+  transitionRefund,
+} from './order-store.ts';
+
+/**
+ * Applies what a channel says about a payment or refund — from a synchronous answer, a
+ * callback or an active query — to our records. This is the only place channel claims turn
+ * into state changes, so the integrity checks live here: the channel must name our order
+ * and the amount we asked for, or nothing changes and the refusal is recorded.
+ */
+export class OrderSync {
+  readonly #db: Db;
+  readonly #notifications: NotificationService;
+  readonly #log: Logger;
+
+  constructor(db: Db, notifications: NotificationService, log: Logger) {
+    this.#db = db;
+    this.#notifications = notifications;
+    this.#log = log;
+  }
+
+  async applyPayment(payOrderId: string, status: PaymentStatus, source: EventSource): Promise<{ order: PayOrderRow | null; refused?: string }> {
+    return this.#db.transaction(async (tx) => {
+      const order = await lockPayOrder(tx, payOrderId);
+      if (!order) return { order: null, refused: 'unknown order' };
+      const refusal = paymentMismatch(order, status);
+      if (refusal) {
+        await this.#refuse(tx, 'pay', order.pay_order_id, source, refusal, { status: status.status, amount: status.amount, outTradeNo: status.outTradeNo, currency: status.currency });
+        return { order, refused: refusal };
+      }
+      const updated = await this.#applyPaymentLocked(tx, order, status, source);
+      return { order: updated ?? order };
+    });
+  }
+
+  async #applyPaymentLocked(tx: Queryable, order: PayOrderRow, status: PaymentStatus, source: EventSource): Promise<PayOrderRow | null> {
+    const open = order.state === PayState.INIT || order.state === PayState.PAYING;
+    switch (status.status) {
+      case 'SUCCESS': {
+        if (order.state === PayState.SUCCESS || order.state === PayState.REFUNDED) return null; // duplicate
+        if (order.state === PayState.REVOKED) {
+          await this.#refuse(tx, 'pay', order.pay_order_id, source, 'channel reports success for a revoked order', {});
+          return null;
+        }
+        const late = order.state === PayState.CLOSED || order.state === PayState.FAIL;
+        const updated = await transitionPay(
+          tx,
+          order,
+          PayState.SUCCESS,
+          source,
+          {
+            channel_order_no: status.channelOrderNo ?? order.channel_order_no,
+            channel_user: status.channelUser ?? order.channel_user,
+            success_at: status.successAt ?? new Date(),
+            next_check_at: null,
+            ...(late ? { late_success: true, err_code: 'LATE_SUCCESS', err_msg: 'paid at the channel after the order was closed or failed here' } : {}),
+          },
+          { channelOrderNo: status.channelOrderNo, late },
+        );
+        if (updated) {
+          if (late) this.#log.error({ payOrderId: order.pay_order_id, fromState: order.state, source }, 'late payment success recorded on a closed/failed order: operator attention needed');
+          await this.#notifications.enqueuePay(tx, updated);
+        }
+        return updated;
+      }
+      case 'WAITING':
+        if (order.state !== PayState.INIT) return null;
+        return transitionPay(tx, order, PayState.PAYING, source, { channel_order_no: status.channelOrderNo ?? order.channel_order_no });
+      case 'CLOSED':
+      case 'REVOKED':
+      case 'FAIL': {
+        if (!open) {
+          if (order.state !== PayState.CLOSED && order.state !== PayState.FAIL && order.state !== PayState.REVOKED) {
+            await this.#refuse(tx, 'pay', order.pay_order_id, source, `channel reports ${status.status} for an order in state ${order.state}`, {});
+          }
+          return null;
+        }
+        const to = status.status === 'FAIL' ? PayState.FAIL : status.status === 'REVOKED' && order.state === PayState.PAYING ? PayState.REVOKED : PayState.CLOSED;
+        return transitionPay(tx, order, to, source, { next_check_at: null, err_code: status.errCode ?? order.err_code, err_msg: status.errMsg ?? order.err_msg });
+      }
+      case 'NOT_FOUND':
+        return null;
+    }
+  }
+
+  async applyRefund(refundOrderId: string, status: RefundStatus, source: EventSource): Promise<{ refund: RefundOrderRow | null; refused?: string }> {
+    const peek = await getRefund(this.#db, refundOrderId);
+    if (!peek) return { refund: null, refused: 'unknown refund' };
+    return this.#db.transaction(async (tx) => {
+      // Lock order: pay order first, then refund — every path does the same, so no deadlock.
+      const order = await lockPayOrder(tx, peek.pay_order_id);
+      const refund = await lockRefund(tx, refundOrderId);
+      if (!order || !refund) return { refund: null, refused: 'unknown refund' };
+      const refusal =
+        status.outRefundNo !== undefined && status.outRefundNo !== refund.refund_order_id
+          ? `channel names refund ${status.outRefundNo}`
+          : status.refundAmount !== undefined && status.refundAmount !== refund.refund_amount
+            ? `channel refund amount ${status.refundAmount} ≠ ${refund.refund_amount}`
+            : status.outTradeNo !== undefined && status.outTradeNo !== refund.pay_order_id
+              ? `channel names order ${status.outTradeNo}`
+              : undefined;
+      if (refusal) {
+        await this.#refuse(tx, 'refund', refund.refund_order_id, source, refusal, { status: status.status, refundAmount: status.refundAmount });
+        return { refund, refused: refusal };
+      }
+      const open = refund.state === RefundState.INIT || refund.state === RefundState.REFUNDING;
+      if (!open) return { refund };
+      switch (status.status) {
+        case 'SUCCESS': {
+          const updated = await transitionRefund(tx, refund, RefundState.SUCCESS, source, { success_at: status.successAt ?? new Date(), channel_order_no: status.channelRefundNo ?? refund.channel_order_no, next_check_at: null });
+          if (!updated) return { refund };
+          const settled = await tx.query<PayOrderRow>(
+            `UPDATE pay_orders SET refund_pending = refund_pending - $2, refund_amount = refund_amount + $2, refund_times = refund_times + 1, updated_at = now()
+              WHERE pay_order_id = $1 RETURNING *`,
+            [order.pay_order_id, refund.refund_amount],
+          );
+          const after = settled.rows[0] as PayOrderRow;
+          if (after.refund_amount === after.amount && after.state === PayState.SUCCESS) {
+            await transitionPay(tx, after, PayState.REFUNDED, source, {}, { refundOrderId: refund.refund_order_id });
+          }
+          await this.#notifications.enqueueRefund(tx, updated);
+          return { refund: updated };
+        }
+        case 'PROCESSING':
+          if (refund.state !== RefundState.INIT) return { refund };
+          return { refund: (await transitionRefund(tx, refund, RefundState.REFUNDING, source, { channel_order_no: status.channelRefundNo ?? refund.channel_order_no })) ?? refund };
+        case 'FAIL':
+        case 'CLOSED': {
+          const to = status.status === 'FAIL' ? RefundState.FAIL : RefundState.CLOSED;
+          const updated = await transitionRefund(tx, refund, to, source, { next_check_at: null, err_code: status.errCode ?? refund.err_code, err_msg: status.errMsg ?? refund.err_msg });
+          if (!updated) return { refund };
+          await tx.query(`UPDATE pay_orders SET refund_pending = refund_pending - $2, updated_at = now() WHERE pay_order_id = $1`, [order.pay_order_id, refund.refund_amount]);
+          await this.#notifications.enqueueRefund(tx, updated);
+          return { refund: updated };
+        }
+        case 'NOT_FOUND':
+          return { refund };
+      }
+    });
+  }
+
+  async #refuse(tx: Queryable, orderType: 'pay' | 'refund', orderId: string, source: EventSource, reason: string, detail: Record<string, unknown>): Promise<void> {
+    this.#log.warn({ orderType, orderId, source, reason, ...detail }, 'channel claim refused');
+    await recordEvent(tx, { orderType, orderId, kind: 'refused', source, detail: { reason, ...detail } });
+  }
+}
+
+/** The integrity check (hyperswitch-style): a paid claim must name our order, amount and currency. */
+export function paymentMismatch(order: PayOrderRow, status: PaymentStatus): string | undefined {
+  if (status.outTradeNo !== undefined && status.outTradeNo !== order.pay_order_id) return `channel names order ${status.outTradeNo}`;
+  if (status.status !== 'SUCCESS') return undefined;
+  if (status.amount === undefined) return 'channel success without an amount';
+  if (status.amount !== order.amount) return `channel amount ${status.amount} ≠ order amount ${order.amount}`;
+  if (status.currency !== undefined && status.currency.toUpperCase() !== order.currency) return `channel currency ${status.currency} ≠ ${order.currency}`;
+  return undefined;
+}

@@ -1,0 +1,303 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { Db } from '../db/db.ts';
+import { ApiError } from '../domain/errors.ts';
+import { newOrderId } from '../domain/ids.ts';
+import { parseCurrency } from '../domain/money.ts';
+import { PayState } from '../domain/order-states.ts';
+import { isPayDataType, type WayCode } from '../domain/pay-way.ts';
+import { ChannelError, type ChannelContext, type CreatePaymentResult, type Logger, type PayChannel, type PayOrderInput } from '../channels/types.ts';
+import type { MerchantApp, TenancyService } from './tenancy.ts';
+import type { NotificationService } from './notifications.ts';
+import type { OrderSync } from './order-sync.ts';
+import { type PayOrderRow, getPayOrder, lockPayOrder, recordEvent, transitionPay } from './order-store.ts';
+
+export interface UnifiedOrderRequest {
+  mchOrderNo: string;
+  wayCode: WayCode;
+  amount: number;
+  currency: string;
+  subject: string;
+  body: string;
+  clientIp?: string;
+  notifyUrl?: string;
+  returnUrl?: string;
+  expiredTime?: number;
+  channelExtra?: string;
+  extParam?: string;
+  divisionMode?: number;
+}
+
+export interface UnifiedOrderResult {
+  payOrderId: string;
+  mchOrderNo: string;
+  orderState: number;
+  payDataType?: string;
+  payData?: string;
+  errCode?: string;
+  errMsg?: string;
+}
+
+export interface PayOrderDeps {
+  db: Db;
+  tenancy: TenancyService;
+  channels: ReadonlyMap<string, PayChannel>;
+  sync: OrderSync;
+  notifications: NotificationService;
+  log: Logger;
+  publicUrl: string;
+  qrKey: Buffer;
+  defaultExpireSeconds: number;
+  querySchedule: readonly number[];
+}
+
+/** Ways whose payer-side data comes from WeChat's JSAPI family and need the payer's openid. */
+const NEEDS_OPENID: ReadonlySet<WayCode> = new Set(['WX_JSAPI', 'WX_LITE']);
+/** A repeat of an order still in INIT younger than this is "in progress", older is stuck. */
+const IN_PROGRESS_MS = 30_000;
+
+/**
+ * Creating, querying and closing pay orders. Pattern: record, then call, then finalise
+ * (style.md §8) — the INIT row commits before the channel call, no transaction is held across
+ * it, and an unknown outcome leaves the order PAYING for the reconciler to settle.
+ */
+export class PayOrderService {
+  readonly #d: PayOrderDeps;
+  constructor(deps: PayOrderDeps) {
+    this.#d = deps;
+  }
+
+  async unifiedOrder(app: MerchantApp, req: UnifiedOrderRequest): Promise<UnifiedOrderResult> {
+    const d = this.#d;
+    const ifCode = await d.tenancy.routeFor(app.appId, req.wayCode);
+    const channel = ifCode ? d.channels.get(ifCode) : undefined;
+    if (!ifCode || !channel) throw new ApiError('WAY_NOT_AVAILABLE', `${req.wayCode} is not enabled for app ${app.appId}`);
+    const currency = parseCurrency(req.currency);
+    if (!currency) throw new ApiError('PARAM_INVALID', `unsupported currency "${req.currency}"`);
+    const extra = parseChannelExtra(req.channelExtra);
+    if (NEEDS_OPENID.has(req.wayCode) && (typeof extra.openid !== 'string' || extra.openid.length === 0)) throw new ApiError('PARAM_INVALID', `channelExtra.openid is required for ${req.wayCode}`);
+    if (extra.payDataType !== undefined && !isPayDataType(extra.payDataType)) throw new ApiError('PARAM_INVALID', `channelExtra.payDataType "${String(extra.payDataType)}" is not one of payurl, form, wxapp, aliapp, ysfapp, codeUrl, codeImgUrl, none`);
+    const expireSeconds = req.expiredTime ?? d.defaultExpireSeconds;
+    const requestHash = hashRequest({ ...req, currency });
+
+    const payOrderId = newOrderId('P');
+    const inserted = await d.db.transaction(async (tx) => {
+      const r = await tx.query<PayOrderRow>(
+        `INSERT INTO pay_orders (pay_order_id, mch_no, app_id, mch_order_no, if_code, way_code, amount, currency, subject, body, client_ip, notify_url, return_url,
+                                 channel_extra, ext_param, division_mode, request_hash, expired_at, next_check_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, now() + make_interval(secs => $18), now() + interval '60 seconds')
+         ON CONFLICT (mch_no, mch_order_no) DO NOTHING RETURNING *`,
+        [payOrderId, app.mchNo, app.appId, req.mchOrderNo, ifCode, req.wayCode, req.amount, currency, req.subject, req.body, req.clientIp ?? null, req.notifyUrl ?? null, req.returnUrl ?? null,
+          req.channelExtra ?? null, req.extParam ?? null, req.divisionMode ?? 0, requestHash, expireSeconds],
+      );
+      const row = r.rows[0];
+      if (row) await recordEvent(tx, { orderType: 'pay', orderId: payOrderId, kind: 'created', source: 'api', to: PayState.INIT, detail: { wayCode: req.wayCode, ifCode, amount: req.amount } });
+      return row ?? null;
+    });
+    if (!inserted) return this.#repeat(app, req.mchOrderNo, requestHash);
+
+    const input = toChannelInput(inserted, d.publicUrl);
+    const ctx = await this.#context(inserted);
+    let result: CreatePaymentResult | ChannelError;
+    try {
+      result = await channel.createPayment(ctx, input);
+    } catch (err) {
+      if (!(err instanceof ChannelError)) throw err;
+      result = err;
+    }
+    const order = await this.#recordCreateResult(inserted, result);
+    return this.present(order);
+  }
+
+  async #repeat(app: MerchantApp, mchOrderNo: string, requestHash: string): Promise<UnifiedOrderResult> {
+    const existing = await this.findByMerchant(app, { mchOrderNo });
+    if (!existing) throw new ApiError('ORDER_IN_PROGRESS', 'retry shortly');
+    if (existing.request_hash !== requestHash) throw new ApiError('IDEMPOTENCY_MISMATCH', `mchOrderNo ${mchOrderNo} was used for order ${existing.pay_order_id} with different parameters`);
+    if (existing.state === PayState.INIT && Date.now() - existing.created_at.getTime() < IN_PROGRESS_MS) throw new ApiError('ORDER_IN_PROGRESS', `order ${existing.pay_order_id} is still being created`);
+    return this.present(existing);
+  }
+
+  async #recordCreateResult(order: PayOrderRow, result: CreatePaymentResult | ChannelError): Promise<PayOrderRow> {
+    const d = this.#d;
+    const firstCheck = new Date(Date.now() + (d.querySchedule[0] ?? 10) * 1000);
+    return d.db.transaction(async (tx) => {
+      const current = (await lockPayOrder(tx, order.pay_order_id)) as PayOrderRow;
+      if (current.state !== PayState.INIT) return current; // closed meanwhile; the reconciler/callbacks settle the channel side
+      let updated: PayOrderRow | null;
+      if (result instanceof ChannelError) {
+        const unknownOutcome = result.kind === 'timeout' || result.kind === 'system' || result.kind === 'bad_signature' || result.kind === 'protocol' || result.kind === 'mismatch';
+        const errCode = result.channelCode ?? result.kind.toUpperCase();
+        const errMsg = result.channelMessage ?? result.message;
+        await recordEvent(tx, { orderType: 'pay', orderId: order.pay_order_id, kind: 'channel', source: 'api', detail: { op: 'create', error: result.kind, errCode, errMsg } });
+        updated = unknownOutcome
+          ? await transitionPay(tx, current, PayState.PAYING, 'api', { err_code: errCode, err_msg: `outcome unknown, the gateway will query the channel: ${errMsg}`, next_check_at: firstCheck })
+          : await transitionPay(tx, current, PayState.FAIL, 'api', { err_code: errCode, err_msg: errMsg, next_check_at: null });
+        if (unknownOutcome) d.log.warn({ payOrderId: order.pay_order_id, kind: result.kind, errMsg }, 'channel outcome unknown at create; will query');
+      } else {
+        await recordEvent(tx, { orderType: 'pay', orderId: order.pay_order_id, kind: 'channel', source: 'api', detail: { op: 'create', status: result.status, payDataType: result.payDataType } });
+        const patch = { pay_data_type: result.payDataType, pay_data: result.payData, channel_order_no: result.channelOrderNo ?? null, channel_user: result.channelUser ?? null, err_code: result.errCode ?? null, err_msg: result.errMsg ?? null };
+        if (result.status === 'WAITING') updated = await transitionPay(tx, current, PayState.PAYING, 'api', { ...patch, next_check_at: firstCheck });
+        else if (result.status === 'FAIL') updated = await transitionPay(tx, current, PayState.FAIL, 'api', { ...patch, next_check_at: null });
+        else {
+          updated = await transitionPay(tx, current, PayState.SUCCESS, 'api', { ...patch, success_at: new Date(), next_check_at: null });
+          if (updated) await d.notifications.enqueuePay(tx, updated);
+        }
+      }
+      return updated ?? current;
+    });
+  }
+
+  /** The unified-order answer for an order (also for idempotent repeats). */
+  present(order: PayOrderRow): UnifiedOrderResult {
+    const showPayData = order.state === PayState.INIT || order.state === PayState.PAYING || order.state === PayState.SUCCESS;
+    const wanted = parseChannelExtraSafe(order.channel_extra).payDataType;
+    let payDataType = order.pay_data_type ?? undefined;
+    let payData = order.pay_data ?? undefined;
+    if (wanted === 'codeImgUrl' && payData && (payDataType === 'codeUrl' || payDataType === 'payurl')) {
+      payDataType = 'codeImgUrl';
+      payData = `${this.#d.publicUrl}/api/scan/imgs/${qrToken(this.#d.qrKey, order.pay_order_id)}.png`;
+    }
+    return {
+      payOrderId: order.pay_order_id,
+      mchOrderNo: order.mch_order_no,
+      orderState: order.state,
+      ...(showPayData && payDataType ? { payDataType, payData: payData ?? '' } : {}),
+      ...(order.err_code ? { errCode: order.err_code } : {}),
+      ...(order.err_msg ? { errMsg: order.err_msg } : {}),
+    };
+  }
+
+  async findByMerchant(app: MerchantApp, ids: { payOrderId?: string; mchOrderNo?: string }): Promise<PayOrderRow | null> {
+    const r = ids.payOrderId
+      ? await this.#d.db.query<PayOrderRow>(`SELECT * FROM pay_orders WHERE pay_order_id = $1 AND mch_no = $2`, [ids.payOrderId, app.mchNo])
+      : await this.#d.db.query<PayOrderRow>(`SELECT * FROM pay_orders WHERE mch_no = $1 AND mch_order_no = $2`, [app.mchNo, ids.mchOrderNo]);
+    const row = r.rows[0];
+    // An order of another app of the same merchant is visible: Jeepay scopes by merchant.
+    return row ?? null;
+  }
+
+  /** Query; with `sync` an unconfirmed order is first asked of the channel (seed 004 step 2). */
+  async query(app: MerchantApp, ids: { payOrderId?: string; mchOrderNo?: string }, sync: boolean): Promise<PayOrderRow> {
+    let order = await this.findByMerchant(app, ids);
+    if (!order) throw new ApiError('ORDER_NOT_FOUND', ids.payOrderId ?? ids.mchOrderNo);
+    if (sync && (order.state === PayState.PAYING || order.state === PayState.INIT)) {
+      order = await this.syncWithChannel(order, 'query');
+    }
+    return order;
+  }
+
+  async syncWithChannel(order: PayOrderRow, source: 'query' | 'reconcile' | 'expiry' | 'close'): Promise<PayOrderRow> {
+    const channel = this.#d.channels.get(order.if_code);
+    if (!channel) return order;
+    try {
+      const status = await channel.queryPayment(await this.#context(order), toChannelInput(order, this.#d.publicUrl));
+      const applied = await this.#d.sync.applyPayment(order.pay_order_id, status, source);
+      return applied.order ?? order;
+    } catch (err) {
+      if (!(err instanceof ChannelError)) throw err;
+      this.#d.log.warn({ payOrderId: order.pay_order_id, kind: err.kind, msg: err.message }, 'channel query failed');
+      return (await getPayOrder(this.#d.db, order.pay_order_id)) ?? order;
+    }
+  }
+
+  /**
+   * Close: INIT closes here (and at the channel, harmlessly, in case a create is racing);
+   * PAYING closes at the channel first. If the channel says it is already paid, we record the
+   * payment and refuse the close.
+   */
+  async close(app: MerchantApp, ids: { payOrderId?: string; mchOrderNo?: string }, source: 'close' | 'expiry' = 'close'): Promise<PayOrderRow> {
+    const order = await this.findByMerchant(app, ids);
+    if (!order) throw new ApiError('ORDER_NOT_FOUND', ids.payOrderId ?? ids.mchOrderNo);
+    return this.closeOrder(order, source);
+  }
+
+  async closeOrder(order: PayOrderRow, source: 'close' | 'expiry'): Promise<PayOrderRow> {
+    if (order.state === PayState.CLOSED || order.state === PayState.FAIL || order.state === PayState.REVOKED) return order;
+    if (order.state === PayState.SUCCESS || order.state === PayState.REFUNDED) throw new ApiError('ORDER_STATE_INVALID', `order ${order.pay_order_id} is paid`);
+    const channel = this.#d.channels.get(order.if_code);
+    if (channel) {
+      try {
+        const res = await channel.closePayment(await this.#context(order), toChannelInput(order, this.#d.publicUrl));
+        if (res.status === 'ALREADY_PAID') {
+          const synced = await this.syncWithChannel(order, source);
+          if (synced.state === PayState.SUCCESS || synced.state === PayState.REFUNDED) throw new ApiError('ORDER_STATE_INVALID', `order ${order.pay_order_id} is paid`);
+          return synced;
+        }
+      } catch (err) {
+        if (!(err instanceof ChannelError)) throw err;
+        const neverReached = err.kind === 'rejected' && /^ORDER_?NOT_?EXIST$/.test(err.channelCode ?? '');
+        if (!neverReached) throw new ApiError(err.kind === 'rejected' ? 'CHANNEL_REJECTED' : 'CHANNEL_UNAVAILABLE', `${err.channelCode ?? err.kind}: ${err.channelMessage ?? err.message}`);
+      }
+    }
+    const applied = await this.#d.sync.applyPayment(order.pay_order_id, { status: 'CLOSED' }, source);
+    return applied.order ?? order;
+  }
+
+  async #context(order: PayOrderRow): Promise<ChannelContext> {
+    const config = await this.#d.tenancy.getChannelConfig(order.app_id, order.if_code);
+    if (!config) throw new ChannelError('misconfigured', `app ${order.app_id} has no ${order.if_code} configuration`);
+    return { config, log: this.#d.log };
+  }
+
+  channelContext(order: PayOrderRow): Promise<ChannelContext> {
+    return this.#context(order);
+  }
+}
+
+export function toChannelInput(order: PayOrderRow, publicUrl: string): PayOrderInput {
+  return {
+    payOrderId: order.pay_order_id,
+    wayCode: order.way_code as WayCode,
+    amount: order.amount,
+    currency: order.currency as PayOrderInput['currency'],
+    subject: order.subject,
+    body: order.body,
+    clientIp: order.client_ip,
+    expiredAt: order.expired_at,
+    extra: parseChannelExtraSafe(order.channel_extra),
+    notifyUrl: `${publicUrl}/api/pay/notify/${order.if_code}/${order.pay_order_id}`,
+    returnUrl: order.return_url,
+    channelOrderNo: order.channel_order_no,
+  };
+}
+
+export function parseChannelExtra(raw: string | undefined): Record<string, unknown> {
+  if (raw === undefined || raw === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ApiError('PARAM_INVALID', 'channelExtra must be a JSON object string, e.g. {"openid":"o123"}');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ApiError('PARAM_INVALID', 'channelExtra must be a JSON object string');
+  return parsed as Record<string, unknown>;
+}
+
+function parseChannelExtraSafe(raw: string | null): Record<string, unknown> {
+  try {
+    return parseChannelExtra(raw ?? undefined);
+  } catch {
+    return {};
+  }
+}
+
+/** Idempotency fingerprint over the business parameters only (not reqTime/sign/version). */
+export function hashRequest(fields: object): string {
+  const entries = Object.entries(fields)
+    .filter(([, v]) => v !== undefined && v !== null && v !== '')
+    .sort(([a], [b]) => (a < b ? -1 : 1));
+  return createHash('sha256').update(JSON.stringify(entries)).digest('base64url');
+}
+
+/** QR image links name an order and carry a MAC, so the renderer cannot be used for arbitrary text (jeepay.md §9). */
+export function qrToken(key: Buffer, payOrderId: string): string {
+  return `${payOrderId}.${createHmac('sha256', key).update(`qr:${payOrderId}`).digest('base64url').slice(0, 22)}`;
+}
+
+export function verifyQrToken(key: Buffer, token: string): string | null {
+  const dot = token.indexOf('.');
+  if (dot <= 0) return null;
+  const id = token.slice(0, dot);
+  const expected = Buffer.from(qrToken(key, id));
+  const given = Buffer.from(token);
+  return expected.length === given.length && timingSafeEqual(expected, given) ? id : null;
+}

@@ -1,0 +1,187 @@
+import type { Db, Queryable } from '../db/db.ts';
+import { SecretBox } from '../crypto/secret-box.ts';
+import { ApiError } from '../domain/errors.ts';
+import { newAppId, newAppSecret, newMchNo } from '../domain/ids.ts';
+import { isWayCode, type WayCode } from '../domain/pay-way.ts';
+import type { ChannelConfig, ChannelDescriptor } from '../channels/types.ts';
+
+export interface MerchantApp {
+  appId: string;
+  mchNo: string;
+  appSecret: string;
+  usable: boolean; // merchant and app both enabled
+}
+
+interface CacheEntry<T> {
+  value: T;
+  expires: number;
+}
+
+/**
+ * Merchants, their apps, per-app channel configuration and enabled pay ways. Secrets are
+ * sealed with the master key before they touch the database and are never returned by
+ * list/get methods. Hot lookups (every merchant request) are cached for a few seconds;
+ * admin writes invalidate this process's cache, other processes see changes within the TTL.
+ */
+export class TenancyService {
+  readonly #db: Db;
+  readonly #box: SecretBox;
+  readonly #channels: ReadonlyMap<string, ChannelDescriptor>;
+  readonly #appCache = new Map<string, CacheEntry<MerchantApp | null>>();
+  readonly #configCache = new Map<string, CacheEntry<ChannelConfig | null>>();
+  readonly #routeCache = new Map<string, CacheEntry<string | null>>();
+  readonly #ttlMs: number;
+
+  constructor(db: Db, box: SecretBox, channels: ReadonlyMap<string, ChannelDescriptor>, ttlMs = 5000) {
+    this.#db = db;
+    this.#box = box;
+    this.#channels = channels;
+    this.#ttlMs = ttlMs;
+  }
+
+  async createMerchant(input: { mchNo?: string; name: string; shortName?: string }): Promise<{ mchNo: string; created: boolean }> {
+    const mchNo = input.mchNo ?? newMchNo();
+    if (!/^[0-9A-Za-z_-]{2,32}$/.test(mchNo)) throw new ApiError('PARAM_INVALID', 'mchNo must be 2–32 characters of [0-9A-Za-z_-]');
+    if (!input.name.trim()) throw new ApiError('PARAM_INVALID', 'name is required');
+    const r = await this.#db.query(`INSERT INTO merchants (mch_no, name, short_name) VALUES ($1, $2, $3) ON CONFLICT (mch_no) DO NOTHING`, [mchNo, input.name, input.shortName ?? input.name]);
+    return { mchNo, created: r.rowCount === 1 };
+  }
+
+  async createApp(input: { mchNo: string; appId?: string; appSecret?: string; name?: string }): Promise<{ appId: string; appSecret: string; created: boolean }> {
+    const appId = input.appId ?? newAppId();
+    const appSecret = input.appSecret ?? newAppSecret();
+    if (!/^[0-9A-Za-z_-]{4,64}$/.test(appId)) throw new ApiError('PARAM_INVALID', 'appId must be 4–64 characters of [0-9A-Za-z_-]');
+    if (appSecret.length < 16) throw new ApiError('PARAM_INVALID', 'appSecret must be at least 16 characters');
+    const merchant = await this.#db.query(`SELECT 1 FROM merchants WHERE mch_no = $1`, [input.mchNo]);
+    if (merchant.rows.length === 0) throw new ApiError('NOT_FOUND', `merchant ${input.mchNo}`);
+    const existing = await this.#db.query<{ mch_no: string }>(`SELECT mch_no FROM merchant_apps WHERE app_id = $1`, [appId]);
+    if (existing.rows[0]) {
+      if (existing.rows[0].mch_no !== input.mchNo) throw new ApiError('PARAM_INVALID', `appId ${appId} belongs to another merchant`);
+      return { appId, appSecret: '', created: false };
+    }
+    await this.#db.query(`INSERT INTO merchant_apps (app_id, mch_no, name, app_secret_enc) VALUES ($1, $2, $3, $4)`, [appId, input.mchNo, input.name ?? '', this.#box.seal(appSecret, `app:${appId}`)]);
+    this.#appCache.delete(appId);
+    return { appId, appSecret, created: true };
+  }
+
+  /** Replaces the app secret (shown once to the caller). */
+  async rotateAppSecret(appId: string, appSecret = newAppSecret()): Promise<string> {
+    const r = await this.#db.query(`UPDATE merchant_apps SET app_secret_enc = $2 WHERE app_id = $1`, [appId, this.#box.seal(appSecret, `app:${appId}`)]);
+    if (r.rowCount === 0) throw new ApiError('NOT_FOUND', `app ${appId}`);
+    this.#appCache.delete(appId);
+    return appSecret;
+  }
+
+  /** `q` lets a caller inside a transaction read through it (PGlite has one connection: an outside query would wait forever). */
+  async getApp(appId: string, q: Queryable = this.#db): Promise<MerchantApp | null> {
+    const hit = this.#appCache.get(appId);
+    if (hit && hit.expires > Date.now()) return hit.value;
+    const r = await q.query<{ app_id: string; mch_no: string; app_secret_enc: string; app_state: number; mch_state: number }>(
+      `SELECT a.app_id, a.mch_no, a.app_secret_enc, a.state AS app_state, m.state AS mch_state
+         FROM merchant_apps a JOIN merchants m ON m.mch_no = a.mch_no WHERE a.app_id = $1`,
+      [appId],
+    );
+    const row = r.rows[0];
+    const value = row ? { appId: row.app_id, mchNo: row.mch_no, appSecret: this.#box.open(row.app_secret_enc, `app:${row.app_id}`), usable: row.app_state === 1 && row.mch_state === 1 } : null;
+    this.#appCache.set(appId, { value, expires: Date.now() + this.#ttlMs });
+    return value;
+  }
+
+  async setChannelConfig(appId: string, ifCode: string, params: Record<string, string>, secrets: Record<string, string>): Promise<void> {
+    const descriptor = this.#channels.get(ifCode);
+    if (!descriptor) throw new ApiError('PARAM_INVALID', `unknown channel ${ifCode}`);
+    const known = new Map(descriptor.configFields.map((f) => [f.name, f]));
+    for (const name of [...Object.keys(params), ...Object.keys(secrets)]) {
+      if (!known.has(name)) throw new ApiError('PARAM_INVALID', `channel ${ifCode} has no parameter ${name}`);
+    }
+    for (const name of Object.keys(params)) if (known.get(name)?.secret) throw new ApiError('PARAM_INVALID', `${name} is a secret: send it in secrets`);
+    if ((await this.#db.query(`SELECT 1 FROM merchant_apps WHERE app_id = $1`, [appId])).rows.length === 0) throw new ApiError('NOT_FOUND', `app ${appId}`);
+    // Secrets are write-only: fields omitted from this call keep their stored value.
+    const current = await this.#readConfig(this.#db, appId, ifCode);
+    const mergedSecrets = { ...(current?.secrets ?? {}), ...secrets };
+    const mergedParams = { ...(current?.params ?? {}), ...params };
+    const missing = descriptor.configFields.filter((f) => f.required && !(f.secret ? mergedSecrets[f.name] : mergedParams[f.name])).map((f) => f.name);
+    if (missing.length > 0) throw new ApiError('PARAM_INVALID', `channel ${ifCode} needs ${missing.join(', ')}`);
+    await this.#db.query(
+      `INSERT INTO channel_configs (app_id, if_code, params, secrets_enc) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (app_id, if_code) DO UPDATE SET params = EXCLUDED.params, secrets_enc = EXCLUDED.secrets_enc, updated_at = now()`,
+      [appId, ifCode, JSON.stringify(mergedParams), this.#box.seal(JSON.stringify(mergedSecrets), `channel:${appId}:${ifCode}`)],
+    );
+    this.#configCache.delete(`${appId}/${ifCode}`);
+  }
+
+  async getChannelConfig(appId: string, ifCode: string): Promise<ChannelConfig | null> {
+    const key = `${appId}/${ifCode}`;
+    const hit = this.#configCache.get(key);
+    if (hit && hit.expires > Date.now()) return hit.value;
+    const value = await this.#readConfig(this.#db, appId, ifCode);
+    this.#configCache.set(key, { value, expires: Date.now() + this.#ttlMs });
+    return value;
+  }
+
+  /** For operators: parameters in clear, secrets only as masks. */
+  async describeChannelConfigs(appId: string): Promise<Array<{ ifCode: string; params: Record<string, string>; secrets: Record<string, string> }>> {
+    const r = await this.#db.query<{ if_code: string }>(`SELECT if_code FROM channel_configs WHERE app_id = $1 ORDER BY if_code`, [appId]);
+    const out = [];
+    for (const row of r.rows) {
+      const cfg = await this.#readConfig(this.#db, appId, row.if_code);
+      if (cfg) out.push({ ifCode: row.if_code, params: cfg.params, secrets: Object.fromEntries(Object.entries(cfg.secrets).map(([k, v]) => [k, SecretBox.mask(v)])) });
+    }
+    return out;
+  }
+
+  async enableWays(appId: string, ifCode: string, ways: readonly string[]): Promise<void> {
+    const descriptor = this.#channels.get(ifCode);
+    if (!descriptor) throw new ApiError('PARAM_INVALID', `unknown channel ${ifCode}`);
+    for (const way of ways) {
+      if (!isWayCode(way) || !descriptor.ways.includes(way)) throw new ApiError('PARAM_INVALID', `channel ${ifCode} does not serve ${way}`);
+    }
+    await this.#db.transaction(async (tx) => {
+      for (const way of ways) {
+        await tx.query(
+          `INSERT INTO app_pay_ways (app_id, way_code, if_code, state) VALUES ($1, $2, $3, 1)
+           ON CONFLICT (app_id, way_code) DO UPDATE SET if_code = EXCLUDED.if_code, state = 1`,
+          [appId, way, ifCode],
+        );
+      }
+    });
+    for (const way of ways) this.#routeCache.delete(`${appId}/${way}`);
+  }
+
+  /** The channel serving a way for an app, or null when the way is not enabled. */
+  async routeFor(appId: string, way: WayCode): Promise<string | null> {
+    const key = `${appId}/${way}`;
+    const hit = this.#routeCache.get(key);
+    if (hit && hit.expires > Date.now()) return hit.value;
+    const r = await this.#db.query<{ if_code: string }>(`SELECT if_code FROM app_pay_ways WHERE app_id = $1 AND way_code = $2 AND state = 1`, [appId, way]);
+    const value = r.rows[0]?.if_code ?? null;
+    this.#routeCache.set(key, { value, expires: Date.now() + this.#ttlMs });
+    return value;
+  }
+
+  async listMerchants(): Promise<Array<Record<string, unknown>>> {
+    const r = await this.#db.query(
+      `SELECT m.mch_no AS "mchNo", m.name, m.short_name AS "shortName", m.type, m.state, m.created_at AS "createdAt",
+              COALESCE((SELECT json_agg(a.app_id ORDER BY a.created_at) FROM merchant_apps a WHERE a.mch_no = m.mch_no), '[]'::json) AS "appIds"
+         FROM merchants m ORDER BY m.created_at`,
+    );
+    return r.rows;
+  }
+
+  async listApps(mchNo?: string): Promise<Array<Record<string, unknown>>> {
+    const r = await this.#db.query(
+      `SELECT a.app_id AS "appId", a.mch_no AS "mchNo", a.name, a.state, a.created_at AS "createdAt",
+              COALESCE((SELECT json_object_agg(w.way_code, w.if_code) FROM app_pay_ways w WHERE w.app_id = a.app_id AND w.state = 1), '{}'::json) AS "ways"
+         FROM merchant_apps a WHERE ($1::text IS NULL OR a.mch_no = $1) ORDER BY a.created_at`,
+      [mchNo ?? null],
+    );
+    return r.rows;
+  }
+
+  async #readConfig(q: Queryable, appId: string, ifCode: string): Promise<ChannelConfig | null> {
+    const r = await q.query<{ params: Record<string, string>; secrets_enc: string; state: number }>(`SELECT params, secrets_enc, state FROM channel_configs WHERE app_id = $1 AND if_code = $2`, [appId, ifCode]);
+    const row = r.rows[0];
+    if (!row || row.state !== 1) return null;
+    return { params: row.params, secrets: JSON.parse(this.#box.open(row.secrets_enc, `channel:${appId}:${ifCode}`)) as Record<string, string> };
+  }
+}

@@ -1,0 +1,77 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { request } from 'undici';
+import { dbLegs } from '../helpers/db.ts';
+import { ADMIN_TOKEN, type Stack, orderNo, startReceiver, startStack, waitFor } from '../helpers/stack.ts';
+
+async function admin(s: Stack, method: string, path: string, body?: unknown, token = ADMIN_TOKEN) {
+  const res = await request(`${s.url}/admin/v1${path}`, { method: method as 'GET', headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+  return { status: res.statusCode, json: (await res.body.json()) as Record<string, unknown> };
+}
+
+for (const leg of dbLegs()) {
+  describe(`merchant notifications and admin API on ${leg}`, () => {
+    let s: Stack;
+    before(async () => {
+      s = await startStack(leg);
+    });
+    after(() => s.close());
+
+    test('a failing merchant endpoint is retried on schedule; attempts recorded; manual resend works', async () => {
+      const receiver = await startReceiver(s.demo.appSecret, (n) => (n <= 2 ? 'FAIL' : n === 3 ? 'DROP' : 'success'));
+      try {
+        const created = await s.client.unifiedOrder({ mchOrderNo: orderNo(), wayCode: 'WX_NATIVE', amount: 10, currency: 'cny', subject: 's', body: 'b', notifyUrl: receiver.url });
+        const id = (created.data as { payOrderId: string }).payOrderId;
+        await s.sim.payer.pay('1900000001', id);
+        await waitFor('delivered on the 4th attempt', async () => {
+          const list = (await admin(s, 'GET', `/notifications?orderId=${id}`)).json.notifications as Array<{ state: number; attempts: number }>;
+          return list[0]?.state === 1 ? list[0] : undefined;
+        });
+        const [n] = (await admin(s, 'GET', `/notifications?orderId=${id}`)).json.notifications as Array<{ id: number; attempts: number; attemptLog: Array<{ result: string }> }>;
+        assert.equal(n?.attempts, 4);
+        assert.equal(n?.attemptLog.length, 4);
+        assert.ok(receiver.received.every((r) => r.signatureValid));
+        assert.equal(new Set(receiver.received.map((r) => r.fields.sign)).size, 1, 'retries resend the identical signed payload');
+        const resend = await admin(s, 'POST', `/notifications/${n?.id}/resend`);
+        assert.equal(resend.status, 200);
+        await waitFor('resent', () => receiver.received.length === 5);
+      } finally {
+        await receiver.close();
+      }
+    });
+
+    test('gives up after the schedule is exhausted (merchant endpoint down)', async () => {
+      const receiver = await startReceiver(s.demo.appSecret, () => 'FAIL');
+      try {
+        const created = await s.client.unifiedOrder({ mchOrderNo: orderNo(), wayCode: 'WX_NATIVE', amount: 10, currency: 'cny', subject: 's', body: 'b', notifyUrl: receiver.url });
+        const id = (created.data as { payOrderId: string }).payOrderId;
+        await s.sim.payer.pay('1900000001', id);
+        const n = await waitFor('gave up', async () => ((await admin(s, 'GET', `/notifications?orderId=${id}`)).json.notifications as Array<{ state: number; attempts: number }>).find((x) => x.state === 2));
+        assert.equal(n.attempts, s.config.notifySchedule.length);
+        assert.equal(receiver.received.length, s.config.notifySchedule.length);
+      } finally {
+        await receiver.close();
+      }
+    });
+
+    test('admin API: auth required; secrets write-only and masked; app secret shown once', async () => {
+      assert.equal((await admin(s, 'GET', '/merchants', undefined, 'wrong')).status, 401);
+      const m = await admin(s, 'POST', '/merchants', { name: 'Shop A' });
+      const mchNo = m.json.mchNo as string;
+      const app = await admin(s, 'POST', `/merchants/${mchNo}/apps`, { name: 'web' });
+      assert.equal((app.json.appSecret as string).length, 64);
+      const listed = JSON.stringify((await admin(s, 'GET', `/apps?mchNo=${mchNo}`)).json);
+      assert.ok(!listed.includes(app.json.appSecret as string), 'list never returns the app secret');
+      const channels = await admin(s, 'GET', `/apps/${s.demo.appId}/channels`);
+      const text = JSON.stringify(channels.json);
+      assert.ok(!text.includes('PRIVATE KEY'), 'private key never returned');
+      assert.match(text, /\*\*\*\*/);
+      const stored = await s.gw.db.query<{ secrets_enc: string }>(`SELECT secrets_enc FROM channel_configs WHERE app_id = $1`, [s.demo.appId]);
+      assert.ok(!stored.rows[0]?.secrets_enc.includes('PRIVATE'), 'encrypted at rest');
+      const bad = await admin(s, 'PUT', `/apps/${app.json.appId as string}/channels/wxpay`, { params: { apiClientKey: 'x' } });
+      assert.equal(bad.json.errorKey, 'PARAM_INVALID');
+      const ways = await admin(s, 'PUT', `/apps/${app.json.appId as string}/ways`, { ifCode: 'wxpay', ways: ['ALI_QR'] });
+      assert.equal(ways.json.errorKey, 'PARAM_INVALID');
+    });
+  });
+}
