@@ -80,7 +80,9 @@ async function openPostgres(url: string, poolSize: number): Promise<Db> {
     async exec(sql) {
       await pool.query(sql);
     },
-    close: () => pool.end(),
+    close: async () => {
+      if (!pool.ended) await pool.end();
+    },
   };
 }
 
@@ -113,6 +115,7 @@ async function openPglite(dataDir: string, templateDumpPath?: string): Promise<D
       await pg.exec(sql);
     },
     async close() {
+      if (pg.closed) return;
       await pg.close();
       if (release) await release();
     },

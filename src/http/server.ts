@@ -1,4 +1,4 @@
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import sjson from 'secure-json-parse';
@@ -21,7 +21,7 @@ const DB_DOWN = /ECONNREFUSED|ECONNRESET|terminating connection|Connection termi
 
 export async function buildHttpServer(gw: Gateway, logger: PinoLogger): Promise<FastifyInstance> {
   // Typed as the default instance: route modules don't care which pino flavour logs for them.
-  const app = Fastify({ loggerInstance: logger, disableRequestLogging: true, bodyLimit: 256 * 1024, trustProxy: false, return503OnClosing: true }) as unknown as FastifyInstance;
+  const app = Fastify({ loggerInstance: logger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 256 * 1024, trustProxy: false, return503OnClosing: true }) as unknown as FastifyInstance;
 
   // One parser for every content type we accept, keeping the raw bytes for callback verification.
   app.removeAllContentTypeParsers();

@@ -41,7 +41,7 @@ for (const leg of dbLegs()) {
         ['bad currency', s.client.signedBody({ ...good(), currency: 'xyz' }), 'PARAM_INVALID'],
         ['channelExtra not JSON', s.client.signedBody({ ...good(), channelExtra: '{oops' }), 'PARAM_INVALID', 'channelExtra'],
         ['notifyUrl not http', s.client.signedBody({ ...good(), notifyUrl: 'javascript:alert(1)' }), 'PARAM_INVALID'],
-        ['bad signType', s.client.signedBody({ ...good(), signType: 'SHA1' }), 'PARAM_INVALID'],
+        ['bad signType', { ...s.client.signedBody(good()), signType: 'SHA1' }, 'PARAM_INVALID'],
       ];
       for (const [name, body, key, mention] of cases) {
         const r = await post(url, body);

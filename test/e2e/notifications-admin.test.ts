@@ -2,7 +2,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
 import { dbLegs } from '../helpers/db.ts';
-import { ADMIN_TOKEN, type Stack, orderNo, startReceiver, startStack, waitFor } from '../helpers/stack.ts';
+import pino from 'pino';
+import { openDb } from '../../src/db/db.ts';
+import { createGateway } from '../../src/gateway.ts';
+import { ADMIN_TOKEN, type Stack, freePort, orderNo, startReceiver, startStack, waitFor } from '../helpers/stack.ts';
 
 async function admin(s: Stack, method: string, path: string, body?: unknown, token = ADMIN_TOKEN) {
   const res = await request(`${s.url}/admin/v1${path}`, { method: method as 'GET', headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
@@ -51,6 +54,33 @@ for (const leg of dbLegs()) {
         assert.equal(receiver.received.length, s.config.notifySchedule.length);
       } finally {
         await receiver.close();
+      }
+    });
+
+    test('two gateway processes on one database never send the same notification attempt twice', { skip: leg !== 'postgres' && 'PGlite is single-process by design' }, async () => {
+      const db2 = await openDb({ databaseUrl: s.testDb.url, poolSize: 5 });
+      const gw2 = await createGateway({ ...s.config, port: await freePort() }, { db: db2, logger: pino({ level: 'silent' }) });
+      await gw2.start();
+      const receiver = await startReceiver(s.demo.appSecret);
+      try {
+        const ids: string[] = [];
+        for (let i = 0; i < 30; i++) {
+          const created = await s.client.unifiedOrder({ mchOrderNo: orderNo(), wayCode: 'WX_NATIVE', amount: 10 + i, currency: 'cny', subject: 's', body: 'b', notifyUrl: receiver.url });
+          ids.push((created.data as { payOrderId: string }).payOrderId);
+        }
+        await Promise.all(ids.map((id) => s.sim.payer.pay('1900000001', id)));
+        await waitFor('all delivered', async () => {
+          const r = await s.gw.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM merchant_notifications WHERE order_id = ANY($1::text[]) AND state = 1`, [ids]);
+          return r.rows[0]?.n === ids.length;
+        }, 20_000);
+        assert.equal(receiver.received.length, ids.length, 'each notification delivered exactly once');
+        assert.equal(new Set(receiver.received.map((r) => r.fields.payOrderId)).size, ids.length);
+        const attempts = await s.gw.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM notification_attempts a JOIN merchant_notifications n ON n.id = a.notification_id WHERE n.order_id = ANY($1::text[])`, [ids]);
+        assert.equal(attempts.rows[0]?.n, ids.length);
+      } finally {
+        await receiver.close();
+        await gw2.stop();
+        await db2.close();
       }
     });
 

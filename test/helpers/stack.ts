@@ -87,8 +87,10 @@ export async function startStack(leg: DbLeg, options: StackOptions = {}): Promis
     demo,
     client,
     async stopGateway() {
-      if (running) await gw.stop();
+      if (!running) return;
+      await gw.stop();
       running = false;
+      // A real restart reopens the embedded database from disk.
       if (options.onDisk && leg === 'pglite') await testDb.db.close();
     },
     async restartGateway() {
@@ -99,9 +101,11 @@ export async function startStack(leg: DbLeg, options: StackOptions = {}): Promis
       running = true;
     },
     async close() {
+      const wasRunning = running;
       if (running) await gw.stop();
       running = false;
       await sim.close();
+      if (!wasRunning && options.onDisk && leg === 'pglite') return;
       await testDb.drop();
     },
   } as Stack;

@@ -1,0 +1,49 @@
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { NonceCache } from './auth.ts';
+import type { SimContext } from './context.ts';
+import { SimError, errors } from './errors.ts';
+import { registerPages } from './pages.ts';
+import { registerSandboxRoutes } from './routes-sandbox.ts';
+import { registerV3Routes, sendError } from './routes-v3.ts';
+import type { WechatPaySimulatorOptions } from './types.ts';
+
+/**
+ * The Fastify app. All bodies are kept as raw strings: WeChat's request signature covers the exact
+ * bytes (protocols.md §A.3), so parsing happens only after verification, in the handlers.
+ */
+export function buildServer(ctx: SimContext, nonces: NonceCache, opts: WechatPaySimulatorOptions): FastifyInstance {
+  const app = Fastify({
+    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
+    bodyLimit: 1024 * 1024,
+    // Our own events (rejections at info, orders at debug) replace the two lines per request
+    // Fastify would log: the simulator sits on the benchmark path.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Errors and 404s under /v3 must be signed like any WeChat answer, so they go through our handlers.
+    return503OnClosing: true,
+  });
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  registerV3Routes(app, ctx, nonces);
+  registerSandboxRoutes(app, ctx, opts.adminToken);
+  registerPages(app, ctx);
+
+  app.setNotFoundHandler((req, reply) => {
+    if (req.url.startsWith('/v3/')) return sendError(ctx, req, reply, errors.notFound());
+    return reply.code(404).send({ code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` });
+  });
+
+  app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
+    const status = err.statusCode ?? 500;
+    if (req.url.startsWith('/v3/')) {
+      // Framework-level rejections (oversized body, bad encoding) become WeChat-shaped, signed errors.
+      const e = status < 500 ? new SimError(400, 'PARAM_ERROR', err.message) : err;
+      return sendError(ctx, req, reply, e);
+    }
+    if (status >= 500) ctx.log.error({ err: err.message, url: req.url }, 'sandbox route failed');
+    return reply.code(status).send({ code: status < 500 ? 'BAD_REQUEST' : 'INTERNAL', message: err.message });
+  });
+
+  return app;
+}

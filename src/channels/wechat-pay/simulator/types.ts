@@ -1,0 +1,289 @@
+import type { FastifyBaseLogger } from 'fastify';
+
+/**
+ * Types shared by the WeChat Pay v3 simulator. Wire objects (Transaction, RefundView, …) use
+ * WeChat's snake_case names because they are serialised as-is (protocols.md §A.5, §A.7);
+ * records are what the simulator keeps in memory and in the optional state file.
+ */
+
+/** Which identifier the simulator announces in Wechatpay-Serial for a merchant (protocols.md §A.4). */
+export type VerifyMode = 'publicKey' | 'platformCert';
+
+export type TradeType = 'NATIVE' | 'JSAPI' | 'APP' | 'MWEB';
+export type PrepayEndpoint = 'native' | 'jsapi' | 'app' | 'h5';
+/** The subset of WeChat's trade_state values this simulator produces (no 付款码 states). */
+export type TradeState = 'NOTPAY' | 'SUCCESS' | 'REFUND' | 'CLOSED' | 'PAYERROR';
+export type RefundStatus = 'PROCESSING' | 'SUCCESS' | 'ABNORMAL' | 'CLOSED';
+export type RefundOutcome = 'SUCCESS' | 'ABNORMAL' | 'CLOSED';
+
+export interface WechatPaySimulatorOptions {
+  /** 0 = random free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Divides callback retry delays and the refund processing delay. Default 1 (real time). */
+  timeScale?: number;
+  /** JSON file keeping merchants, orders, refunds, pending callbacks and the platform keys across restarts. */
+  stateFile?: string;
+  logger?: FastifyBaseLogger | false;
+  /** PROCESSING → SUCCESS after this many ms (before timeScale). Default 1000. */
+  refundDelayMs?: number;
+  /** Emit ORDERNOTEXIST / NOTENOUGH / SYSTEMERROR instead of the underscored codes (protocols.md §A.7). */
+  legacyErrorCodes?: boolean;
+  /** When set, /sandbox/v1 admin routes require `Authorization: Bearer <token>`. */
+  adminToken?: string;
+  /** Base URL used in h5_url and pages when the simulator sits behind a proxy. Default: the listen address. */
+  publicUrl?: string;
+  /** Per-attempt callback timeout; WeChat counts an answer slower than 5 s as a failure (perf-reliability.md). */
+  callbackTimeoutMs?: number;
+}
+
+export interface RegisterMerchantInput {
+  mchid?: string;
+  appids?: string[];
+  verifyMode?: VerifyMode;
+  apiV3Key?: string;
+  merchantPrivateKeyPem?: string;
+  merchantPublicKeyPem?: string;
+  merchantSerialNo?: string;
+}
+
+export interface SandboxCredentials {
+  mchid: string;
+  appids: string[];
+  /** Present only in the answer of the call that generated it: the simulator never stores merchant private keys. */
+  merchantPrivateKeyPem?: string;
+  merchantSerialNo: string;
+  apiV3Key: string;
+  wxpayPublicKeyId: string;
+  wxpayPublicKeyPem: string;
+  platformCertificatePem: string;
+  platformCertificateSerial: string;
+  verifyMode: VerifyMode;
+}
+
+export interface FaultSwitches {
+  /** Deliver every callback a second time right after it was acknowledged. */
+  duplicateCallbacks: boolean;
+  /** First attempt of each new callback carries a WECHATPAY/SIGNTEST/ probe signature (protocols.md §A.4). */
+  probeSignatureFirst: boolean;
+  /** Callbacks carry a well-formed but wrong signature. */
+  badCallbackSignature: boolean;
+  /** Callbacks are signed over a timestamp 10 minutes in the past. */
+  staleCallbackTimestamp: boolean;
+  /** New callbacks encrypt an amount one fen off, properly signed: the gateway must cross-check amounts. */
+  tamperCallbackAmount: boolean;
+  /** The next N authenticated API requests answer 500 SYSTEM_ERROR without side effects. */
+  failNextRequests: number;
+  /** Extra latency before each API answer. */
+  responseDelayMs: number;
+  /** Refund requests answer 403 NOT_ENOUGH (merchant balance insufficient). */
+  notEnoughBalanceForRefunds: boolean;
+  /** New refunds stay PROCESSING until refunds.complete(). */
+  holdRefunds: boolean;
+}
+
+export interface MerchantRecord {
+  mchid: string;
+  appids: string[];
+  verifyMode: VerifyMode;
+  apiV3Key: string;
+  merchantPublicKeyPem: string;
+  /** Upper-case hex, the serial of merchantCertificatePem when the simulator issued it. */
+  merchantSerialNo: string;
+  merchantCertificatePem?: string;
+  wxpayPublicKeyId: string;
+  createdAt: number;
+}
+
+export interface OrderRecord {
+  mchid: string;
+  appid: string;
+  out_trade_no: string;
+  trade_type: TradeType;
+  description: string;
+  attach?: string;
+  notify_url: string;
+  amount_total: number;
+  currency: 'CNY';
+  /** Epoch ms. */
+  time_expire: number;
+  create_time: number;
+  /** Canonical JSON of the prepay request, to decide "same params" on a repeated prepay. */
+  fingerprint: string;
+  prepay_id: string;
+  code_url?: string;
+  h5_url?: string;
+  jsapi_openid?: string;
+  trade_state: TradeState;
+  trade_state_desc: string;
+  transaction_id?: string;
+  success_time?: number;
+  payer_openid?: string;
+  /** Sum of SUCCESS refunds, fen. */
+  refunded_total: number;
+  refund_nos: string[];
+  close_time?: number;
+  payer_cancelled_at?: number;
+}
+
+export interface RefundRecord {
+  mchid: string;
+  out_refund_no: string;
+  refund_id: string;
+  out_trade_no: string;
+  transaction_id: string;
+  reason?: string;
+  notify_url?: string;
+  funds_account?: string;
+  amount_refund: number;
+  amount_total: number;
+  currency: 'CNY';
+  status: RefundStatus;
+  create_time: number;
+  success_time?: number;
+  fingerprint: string;
+  /** Epoch ms when a PROCESSING refund turns SUCCESS by itself; absent while held. */
+  due_at?: number;
+}
+
+export interface CallbackRecord {
+  id: string;
+  mchid: string;
+  url: string;
+  event_type: string;
+  /** The exact JSON body sent on every attempt; only the signature headers change per attempt. */
+  body: string;
+  out_trade_no: string;
+  out_refund_no?: string;
+  created_at: number;
+  attempts: number;
+  delivered: boolean;
+  gave_up: boolean;
+  last_status: number | null;
+  last_error?: string;
+  next_at: number | null;
+  probe_first: boolean;
+  probe_accepted?: boolean;
+  duplicate: boolean;
+}
+
+/** payments.Transaction as returned by the query APIs and encrypted in TRANSACTION.SUCCESS (protocols.md §A.5). */
+export interface Transaction {
+  appid: string;
+  mchid: string;
+  out_trade_no: string;
+  transaction_id?: string;
+  trade_type?: TradeType;
+  trade_state: TradeState;
+  trade_state_desc: string;
+  bank_type?: string;
+  attach?: string;
+  success_time?: string;
+  payer?: { openid: string };
+  amount: { total: number; payer_total?: number; currency: string; payer_currency: string };
+}
+
+/** Refund answer / query shape (protocols.md §A.7 "Refund request"). */
+export interface RefundView {
+  refund_id: string;
+  out_refund_no: string;
+  transaction_id: string;
+  out_trade_no: string;
+  channel: 'ORIGINAL';
+  user_received_account: string;
+  success_time?: string;
+  create_time: string;
+  status: RefundStatus;
+  funds_account: string;
+  amount: {
+    total: number;
+    refund: number;
+    from: Array<{ account: string; amount: number }>;
+    payer_total: number;
+    payer_refund: number;
+    settlement_refund: number;
+    settlement_total: number;
+    discount_refund: number;
+    currency: string;
+    refund_fee: number;
+  };
+  promotion_detail: unknown[];
+}
+
+export interface LedgerOrder {
+  mchid: string;
+  appid: string;
+  out_trade_no: string;
+  transaction_id: string | null;
+  trade_type: TradeType;
+  trade_state: TradeState;
+  description: string;
+  amount_total: number;
+  refunded_total: number;
+  prepay_id: string;
+  code_url: string | null;
+  h5_url: string | null;
+  notify_url: string;
+  create_time: string;
+  time_expire: string;
+  success_time: string | null;
+}
+
+export interface LedgerRefund {
+  mchid: string;
+  out_refund_no: string;
+  refund_id: string;
+  out_trade_no: string;
+  transaction_id: string;
+  status: RefundStatus;
+  amount_refund: number;
+  amount_total: number;
+  create_time: string;
+  success_time: string | null;
+}
+
+export interface LedgerCallback {
+  id: string;
+  mchid: string;
+  url: string;
+  event_type: string;
+  out_trade_no: string;
+  out_refund_no: string | null;
+  attempts: number;
+  delivered: boolean;
+  gave_up: boolean;
+  last_status: number | null;
+  last_error: string | null;
+  next_attempt_at: string | null;
+  probe_accepted: boolean | null;
+}
+
+export interface Ledger {
+  orders: LedgerOrder[];
+  refunds: LedgerRefund[];
+  callbacks: LedgerCallback[];
+}
+
+export interface PayerApi {
+  pay(mchid: string, outTradeNo: string, opts?: { openid?: string }): Promise<Transaction>;
+  payByCodeUrl(codeUrl: string, opts?: { openid?: string }): Promise<Transaction>;
+  /** The payer leaves the cashier: WeChat sends nothing and the order stays NOTPAY (it can still be paid). */
+  cancel(mchid: string, outTradeNo: string): Promise<Transaction>;
+  /** The payment fails (bank refusal): trade_state PAYERROR; the payer may retry until the order expires or closes. */
+  fail(mchid: string, outTradeNo: string, reason?: string): Promise<Transaction>;
+}
+
+export interface RefundAdminApi {
+  complete(mchid: string, outRefundNo: string, outcome: RefundOutcome): Promise<RefundView>;
+}
+
+export interface WechatPaySimulator {
+  baseUrl: string;
+  registerMerchant(input?: RegisterMerchantInput): SandboxCredentials;
+  payer: PayerApi;
+  refunds: RefundAdminApi;
+  faults: FaultSwitches;
+  ledger(mchid?: string): Ledger;
+  close(): Promise<void>;
+}
