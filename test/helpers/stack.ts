@@ -6,6 +6,7 @@ import { createServer as netServer } from 'node:net';
 import pino from 'pino';
 import { loadConfig, type GatewayConfig } from '../../src/config.ts';
 import { createGateway, type Gateway } from '../../src/gateway.ts';
+import { createLogger } from '../../src/logger.ts';
 import { ensureDemoMerchant, type DemoCredentials } from '../../src/demo.ts';
 import { MerchantClient } from '../../src/merchant-api/client.ts';
 import { verifySignature } from '../../src/merchant-api/sign.ts';
@@ -47,6 +48,8 @@ export interface StackOptions {
   workers?: boolean;
   /** PGlite on disk instead of in memory (restart tests). */
   onDisk?: boolean;
+  /** Capture the gateway's own log lines (production logger and redaction, debug level). */
+  logStream?: NodeJS.WritableStream;
 }
 
 /** Gateway + WeChat Pay simulator + a fresh database of the given leg, on random ports. */
@@ -67,7 +70,7 @@ export async function startStack(leg: DbLeg, options: StackOptions = {}): Promis
     LOG_LEVEL: 'silent',
     ...options.env,
   });
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const logger = options.logStream ? createLogger('debug', options.logStream as never) : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   let gw = await createGateway(config, { db: testDb.db, logger, workers: options.workers });
   const demo = await ensureDemoMerchant(gw, sim);
   const url = await gw.start();

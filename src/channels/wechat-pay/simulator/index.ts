@@ -135,7 +135,7 @@ export async function startWechatPaySimulator(opts: WechatPaySimulatorOptions = 
       complete: async (mchid, outRefundNo, outcome) => completeRefund(ctx, findRefund(ctx, mchid, outRefundNo), outcome),
     },
     faults: ctx.faults,
-    ledger: (mchid) => state.ledger(mchid),
+    ledger: (mchid) => state.ledger(mchid, ctx.baseUrl),
     close: async () => {
       if (closed) return;
       closed = true;

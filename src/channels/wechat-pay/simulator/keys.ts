@@ -12,7 +12,7 @@ import { digits } from './ids.ts';
  * production. Merchant API certificates are issued by the platform key acting as sandbox CA.
  */
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+x509.cryptoProvider.set(webcrypto);
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 const RSA_SIGN = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as const;
@@ -95,13 +95,12 @@ export async function issueCertificate(args: {
     notBefore: new Date(now - 24 * 3600 * 1000),
     notAfter: new Date(now + 5 * YEAR_MS),
     signingAlgorithm: RSA_SIGN,
-    publicKey: (await importPublicKey(args.subjectPublicKeyPem)) as unknown as CryptoKeyLike,
-    signingKey: (await importSigningKey(args.issuerPrivateKeyPem)) as unknown as CryptoKeyLike,
+    publicKey: (await importPublicKey(args.subjectPublicKeyPem)),
+    signingKey: (await importSigningKey(args.issuerPrivateKeyPem)),
     extensions: [new x509.BasicConstraintsExtension(args.ca, undefined, true)],
   });
   return cert.toString('pem');
 }
-type CryptoKeyLike = Parameters<typeof x509.X509CertificateGenerator.create>[0] extends { signingKey: infer K } ? K : never;
 
 export async function generatePlatformMaterial(): Promise<PlatformKeyMaterial> {
   const [certPair, pubKeyPair] = await Promise.all([generateRsaPair(), generateRsaPair()]);

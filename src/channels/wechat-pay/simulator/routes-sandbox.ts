@@ -135,7 +135,7 @@ export function registerSandboxRoutes(app: FastifyInstance, ctx: SimContext, adm
 
   app.get('/sandbox/v1/ledger', { preHandler: admin }, async (req, reply) => {
     const mchid = (req.query as Record<string, string | undefined>).mchid;
-    return reply.send(ctx.state.ledger(mchid || undefined));
+    return reply.send(ctx.state.ledger(mchid || undefined, ctx.baseUrl));
   });
 
   app.post('/sandbox/v1/refunds/:mchid/:out_refund_no/complete', { preHandler: admin }, async (req, reply) => {

@@ -154,7 +154,7 @@ export class SimState {
     }
   }
 
-  ledger(mchid?: string): Ledger {
+  ledger(mchid: string | undefined, baseUrl: string): Ledger {
     const mine = <T extends { mchid: string }>(x: T): boolean => mchid === undefined || x.mchid === mchid;
     return {
       orders: [...this.orders.values()].filter(mine).map((o) => ({
@@ -169,7 +169,7 @@ export class SimState {
         refunded_total: o.refunded_total,
         prepay_id: o.prepay_id,
         code_url: o.code_url ?? null,
-        h5_url: o.h5_url ?? null,
+        h5_url: o.h5_path === undefined ? null : `${baseUrl}${o.h5_path}`,
         notify_url: o.notify_url,
         create_time: rfc3339(o.create_time),
         time_expire: rfc3339(o.time_expire),

@@ -26,9 +26,9 @@ export const STATE_DESC: Record<TradeState, string> = {
 
 export type PrepayAnswer = { code_url: string } | { prepay_id: string } | { h5_url: string };
 
-function answerOf(o: OrderRecord): PrepayAnswer {
+function answerOf(ctx: SimContext, o: OrderRecord): PrepayAnswer {
   if (o.trade_type === 'NATIVE') return { code_url: o.code_url as string };
-  if (o.trade_type === 'MWEB') return { h5_url: o.h5_url as string };
+  if (o.trade_type === 'MWEB') return { h5_url: `${ctx.baseUrl}${o.h5_path as string}` };
   return { prepay_id: o.prepay_id };
 }
 
@@ -49,7 +49,7 @@ export function prepay(ctx: SimContext, merchant: MerchantRecord, endpoint: Prep
     if (existing.trade_state === 'CLOSED') throw errors.orderClosed();
     if (existing.trade_type !== TRADE_TYPE[endpoint]) throw errors.outTradeNoUsed();
     if (existing.fingerprint !== fingerprint) throw errors.invalid('商户订单号重复，且请求参数与原订单不一致');
-    return answerOf(existing);
+    return answerOf(ctx, existing);
   }
   const id = unique(ctx, () => prepayId(now));
   const order: OrderRecord = {
@@ -73,10 +73,10 @@ export function prepay(ctx: SimContext, merchant: MerchantRecord, endpoint: Prep
     refund_nos: [],
   };
   if (endpoint === 'native') order.code_url = unique(ctx, () => `weixin://wxpay/bizpayurl?pr=${alnum(10)}`);
-  if (endpoint === 'h5') order.h5_url = `${ctx.baseUrl}/sandbox/h5?prepay_id=${id}&package=${digits(10)}`;
+  if (endpoint === 'h5') order.h5_path = `/sandbox/h5?prepay_id=${id}&package=${digits(10)}`;
   ctx.state.addOrder(order);
   ctx.log.debug({ mchid: order.mchid, out_trade_no: order.out_trade_no, trade_type: order.trade_type, total: order.amount_total }, 'prepay created');
-  return answerOf(order);
+  return answerOf(ctx, order);
 }
 
 export function transactionView(o: OrderRecord): Transaction {

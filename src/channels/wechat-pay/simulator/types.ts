@@ -113,7 +113,8 @@ export interface OrderRecord {
   fingerprint: string;
   prepay_id: string;
   code_url?: string;
-  h5_url?: string;
+  /** Path + query of the H5 page; the answer prefixes the current base URL, which may change across restarts. */
+  h5_path?: string;
   jsapi_openid?: string;
   trade_state: TradeState;
   trade_state_desc: string;
