@@ -84,9 +84,10 @@ function errorCode(err: unknown): string | undefined {
 export function isNotSentError(err: unknown): boolean {
   if (err instanceof AggregateError && err.errors.length > 0) return err.errors.every(isNotSentError);
   const code = errorCode(err);
-  if (code !== undefined && NOT_SENT_CODES.has(code)) return true;
+  if (code !== undefined) return NOT_SENT_CODES.has(code);
+  // A wrapper without a code of its own: judge by what it wraps.
   const cause = (err as { cause?: unknown } | null)?.cause;
-  return cause !== undefined && cause !== err && code === undefined && isNotSentError(cause);
+  return cause !== undefined && cause !== err && isNotSentError(cause);
 }
 
 function flattenHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {

@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/db.ts';
 import { IllegalTransitionError } from '../domain/errors.ts';
-import { checkTransition } from '../domain/state-machine.ts';
+import { type TransitionTable, checkTransition } from '../domain/state-machine.ts';
 import { PAY_TRANSITIONS, PayState, REFUND_TRANSITIONS, RefundState } from '../domain/order-states.ts';
 
 export interface PayOrderRow {
@@ -92,7 +92,7 @@ export async function recordEvent(
   ]);
 }
 
-function patchSql(patch: Record<string, unknown>, allowed: Set<string>, firstParam: number): { sql: string; values: unknown[] } {
+function patchSql(patch: Record<string, unknown>, allowed: ReadonlySet<string>, firstParam: number): { sql: string; values: unknown[] } {
   const sets: string[] = [];
   const values: unknown[] = [];
   for (const [col, value] of Object.entries(patch)) {
@@ -104,34 +104,36 @@ function patchSql(patch: Record<string, unknown>, allowed: Set<string>, firstPar
   return { sql: sets.map((s) => `, ${s}`).join(''), values };
 }
 
+const MACHINES = {
+  pay: { table: 'pay_orders', id: 'pay_order_id', transitions: PAY_TRANSITIONS, patchable: PAY_PATCHABLE },
+  refund: { table: 'refund_orders', id: 'refund_order_id', transitions: REFUND_TRANSITIONS, patchable: REFUND_PATCHABLE },
+} as const;
+
 /**
- * Moves a pay order from `from` to `to` if the transition table allows it and the row is
- * still in `from` (compare-and-set). Returns the updated row, or null when the transition is
- * a duplicate or lost a race (the caller re-reads). An illegal transition throws: it is a bug
- * or a forged input and must never be applied silently.
+ * Moves an order or refund from its current state to `to` if the transition table allows it
+ * and the row is still in that state (compare-and-set), and records the event. Returns the
+ * updated row, or null when the transition is a duplicate or lost a race (the caller re-reads).
+ * An illegal transition throws: it is a bug or a forged input and is never applied silently.
  */
-export async function transitionPay(tx: Queryable, order: PayOrderRow, to: PayState, source: EventSource, patch: PayPatch = {}, detail: Record<string, unknown> = {}): Promise<PayOrderRow | null> {
-  const check = checkTransition(PAY_TRANSITIONS, order.state, to);
+async function transition<R extends { state: number }>(tx: Queryable, kind: 'pay' | 'refund', row: R, id: string, to: number, source: EventSource, patch: Record<string, unknown>, detail: Record<string, unknown>): Promise<R | null> {
+  const m = MACHINES[kind];
+  const check = checkTransition(m.transitions as TransitionTable<number>, row.state, to);
   if (check === 'duplicate') return null;
-  if (check === 'illegal') throw new IllegalTransitionError('pay', order.pay_order_id, order.state, to);
-  const p = patchSql(patch, PAY_PATCHABLE, 4);
-  const r = await tx.query<PayOrderRow>(`UPDATE pay_orders SET state = $3, updated_at = now()${p.sql} WHERE pay_order_id = $1 AND state = $2 RETURNING *`, [order.pay_order_id, order.state, to, ...p.values]);
+  if (check === 'illegal') throw new IllegalTransitionError(kind, id, row.state, to);
+  const p = patchSql(patch, m.patchable, 4);
+  const r = await tx.query<R>(`UPDATE ${m.table} SET state = $3, updated_at = now()${p.sql} WHERE ${m.id} = $1 AND state = $2 RETURNING *`, [id, row.state, to, ...p.values]);
   const updated = r.rows[0];
   if (!updated) return null;
-  await recordEvent(tx, { orderType: 'pay', orderId: order.pay_order_id, kind: 'transition', source, from: order.state, to, detail });
+  await recordEvent(tx, { orderType: kind, orderId: id, kind: 'transition', source, from: row.state, to, detail });
   return updated;
 }
 
-export async function transitionRefund(tx: Queryable, refund: RefundOrderRow, to: RefundState, source: EventSource, patch: RefundPatch = {}, detail: Record<string, unknown> = {}): Promise<RefundOrderRow | null> {
-  const check = checkTransition(REFUND_TRANSITIONS, refund.state, to);
-  if (check === 'duplicate') return null;
-  if (check === 'illegal') throw new IllegalTransitionError('refund', refund.refund_order_id, refund.state, to);
-  const p = patchSql(patch, REFUND_PATCHABLE, 4);
-  const r = await tx.query<RefundOrderRow>(`UPDATE refund_orders SET state = $3, updated_at = now()${p.sql} WHERE refund_order_id = $1 AND state = $2 RETURNING *`, [refund.refund_order_id, refund.state, to, ...p.values]);
-  const updated = r.rows[0];
-  if (!updated) return null;
-  await recordEvent(tx, { orderType: 'refund', orderId: refund.refund_order_id, kind: 'transition', source, from: refund.state, to, detail });
-  return updated;
+export function transitionPay(tx: Queryable, order: PayOrderRow, to: PayState, source: EventSource, patch: PayPatch = {}, detail: Record<string, unknown> = {}): Promise<PayOrderRow | null> {
+  return transition(tx, 'pay', order, order.pay_order_id, to, source, patch, detail);
+}
+
+export function transitionRefund(tx: Queryable, refund: RefundOrderRow, to: RefundState, source: EventSource, patch: RefundPatch = {}, detail: Record<string, unknown> = {}): Promise<RefundOrderRow | null> {
+  return transition(tx, 'refund', refund, refund.refund_order_id, to, source, patch, detail);
 }
 
 export async function lockPayOrder(tx: Queryable, payOrderId: string): Promise<PayOrderRow | null> {

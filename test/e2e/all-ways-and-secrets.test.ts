@@ -3,38 +3,29 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../src/logger.ts';
 import { dbLegs } from '../helpers/db.ts';
-import { type Stack, orderNo, startReceiver, startStack, waitFor } from '../helpers/stack.ts';
+import { type Stack, orderNo, startStack, useStackWithReceiver, waitFor } from '../helpers/stack.ts';
 
 const WAYS = ['WX_NATIVE', 'WX_JSAPI', 'WX_LITE', 'WX_H5', 'WX_APP'] as const;
 
 for (const leg of dbLegs()) {
   describe(`every WeChat way end to end on ${leg}`, () => {
-    let s: Stack;
-    let receiver: Awaited<ReturnType<typeof startReceiver>>;
-    before(async () => {
-      s = await startStack(leg);
-      receiver = await startReceiver(s.demo.appSecret);
-    });
-    after(async () => {
-      await receiver.close();
-      await s.close();
-    });
+    const env = useStackWithReceiver(leg);
 
     for (const way of WAYS) {
       test(`${way}: create → pay → notified → refund in full → state 5`, async () => {
-        const res = await s.client.unifiedOrder({
-          mchOrderNo: orderNo(), wayCode: way, amount: 321, currency: 'cny', subject: way, body: 'b', clientIp: '10.1.2.3', notifyUrl: receiver.url,
+        const res = await env.s.client.unifiedOrder({
+          mchOrderNo: orderNo(), wayCode: way, amount: 321, currency: 'cny', subject: way, body: 'b', clientIp: '10.1.2.3', notifyUrl: env.receiver.url,
           channelExtra: way === 'WX_JSAPI' || way === 'WX_LITE' ? JSON.stringify({ openid: 'o-test-openid' }) : undefined,
         });
         assert.equal(res.code, 0, res.msg);
         const id = (res.data as { payOrderId: string }).payOrderId;
-        await s.sim.payer.pay('1900000001', id, { openid: 'o-test-openid' });
-        await waitFor('paid', async () => ((await s.client.query({ payOrderId: id })).data as { state: number }).state === 2);
-        await waitFor('notified', () => receiver.received.some((r) => r.fields.payOrderId === id && r.fields.state === '2' && r.signatureValid));
-        const refund = await s.client.refund({ payOrderId: id, mchRefundNo: orderNo('r'), refundAmount: 321, currency: 'cny', refundReason: 'all', notifyUrl: receiver.url });
+        await env.s.sim.payer.pay('1900000001', id, { openid: 'o-test-openid' });
+        await waitFor('paid', async () => ((await env.s.client.query({ payOrderId: id })).data as { state: number }).state === 2);
+        await waitFor('notified', () => env.receiver.received.some((r) => r.fields.payOrderId === id && r.fields.state === '2' && r.signatureValid));
+        const refund = await env.s.client.refund({ payOrderId: id, mchRefundNo: orderNo('r'), refundAmount: 321, currency: 'cny', refundReason: 'all', notifyUrl: env.receiver.url });
         assert.equal(refund.code, 0, refund.msg);
-        await waitFor('refunded', async () => ((await s.client.query({ payOrderId: id })).data as { state: number }).state === 5);
-        const simOrder = s.sim.ledger('1900000001').orders.find((o: { out_trade_no: string }) => o.out_trade_no === id);
+        await waitFor('refunded', async () => ((await env.s.client.query({ payOrderId: id })).data as { state: number }).state === 5);
+        const simOrder = env.s.sim.ledger('1900000001').orders.find((o: { out_trade_no: string }) => o.out_trade_no === id);
         assert.equal(simOrder?.trade_type, { WX_NATIVE: 'NATIVE', WX_JSAPI: 'JSAPI', WX_LITE: 'JSAPI', WX_H5: 'MWEB', WX_APP: 'APP' }[way]);
       });
     }

@@ -43,7 +43,7 @@ describe('sandbox payer page in Chromium', { skip }, () => {
     const { payData } = created.data as { payData: string };
     const page = await browser.newPage();
     await page.goto(`${s.sim.baseUrl}/sandbox/scan?code_url=${encodeURIComponent(payData)}`);
-    assert.equal(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined);
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss), undefined);
     assert.match((await page.textContent('body')) ?? '', /<img src=x/);
     await page.close();
   });

@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as netServer } from 'node:net';
+import { after, before } from 'node:test';
 import pino from 'pino';
 import { loadConfig, type GatewayConfig } from '../../src/config.ts';
 import { createGateway, type Gateway } from '../../src/gateway.ts';
@@ -159,4 +160,20 @@ export function orderNo(prefix = 'mo'): string {
 export async function countRows(gw: Gateway, table: string): Promise<number> {
   const r = await gw.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`);
   return r.rows[0]?.n ?? 0;
+}
+
+export type Receiver = Awaited<ReturnType<typeof startReceiver>>;
+
+/** Inside a describe: a stack and a merchant notify receiver, started before and closed after its tests. */
+export function useStackWithReceiver(leg: DbLeg, options: StackOptions = {}): { readonly s: Stack; readonly receiver: Receiver } {
+  const ctx = {} as { s: Stack; receiver: Receiver };
+  before(async () => {
+    ctx.s = await startStack(leg, options);
+    ctx.receiver = await startReceiver(ctx.s.demo.appSecret);
+  });
+  after(async () => {
+    await ctx.receiver?.close();
+    await ctx.s?.close();
+  });
+  return ctx;
 }

@@ -101,6 +101,8 @@ export class WechatPayClient {
   async call(method: HttpMethod, pathAndQuery: string, body?: Record<string, unknown>, log?: Logger): Promise<WechatPayAnswer> {
     const res = await this.#exchange(method, pathAndQuery, body, log);
     const what = `${method} ${pathAndQuery.split('?')[0]}`;
+    // Error answers are not verified: SDKs do not verify non-2xx bodies and WeChat does not
+    // promise to sign them (protocols.md §A.4), so requiring it would turn refusals into faults.
     if (res.status < 200 || res.status >= 300) throw errorFromAnswer(res, what);
     await this.verify(res.headers, res.body);
     return { status: res.status, requestId: res.headers['request-id'], data: parseJsonBody(res.body, what) };

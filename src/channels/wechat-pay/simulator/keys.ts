@@ -1,4 +1,5 @@
-import './reflect-shim.ts';
+// @peculiar/x509 (through tsyringe) needs the Reflect metadata API before it loads.
+import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { generateKeyPair, generateKeyPairSync, createPublicKey, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
