@@ -24,9 +24,9 @@ import {
   rsaVerify,
 } from './v3-crypto.ts';
 
-/** Vectors live in the shared reference folder beside the repository (/work/shared). */
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-const vector = (name: string): Json => JSON.parse(readFileSync(new URL(`../../../../shared/reference/vectors/${name}`, import.meta.url), 'utf8')) as Json;
+// Copies of ../shared/reference/vectors/ (cross-checked there against independent libraries), kept in the repo so a clone is self-contained.
+const vector = (name: string): Json => JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as Json;
 const SIG = vector('wechatpay-v3-signature.json');
 const NOTIFY = vector('wechatpay-v3-aesgcm-notify.json').generated_notifications as Json;
 const OFFICIAL = vector('wechatpay-v3-official-sdk-vectors.json');
