@@ -15,6 +15,8 @@ import { PayOrderService } from './services/pay-orders.ts';
 import { RefundService } from './services/refunds.ts';
 import { CallbackService } from './services/callbacks.ts';
 import { Reconciler } from './services/reconciler.ts';
+import { OrderWatch } from './services/order-watch.ts';
+import { ConfirmationService } from './services/confirmations.ts';
 import { buildHttpServer } from './http/server.ts';
 
 export interface Gateway {
@@ -31,6 +33,8 @@ export interface Gateway {
   refunds: RefundService;
   callbacks: CallbackService;
   reconciler: Reconciler;
+  watch: OrderWatch;
+  confirmations: ConfirmationService;
   http: FastifyInstance;
   /** Listens and starts the background workers; resolves with the bound URL. */
   start(): Promise<string>;
@@ -57,12 +61,14 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const channels = new Map([...descriptors.values()].map((d) => [d.ifCode, d.create()]));
   const tenancy = new TenancyService(db, box, descriptors);
   const notifications = new NotificationService({ db, log, schedule: config.notifySchedule, secretFor: async (appId, q) => (await tenancy.getApp(appId, q))?.appSecret ?? null });
-  const sync = new OrderSync(db, notifications, log);
+  const watch = new OrderWatch();
+  const sync = new OrderSync(db, notifications, log, watch);
   const qrKey = createHmac('sha256', config.masterKey).update('polypay/qr-image').digest();
   const payOrders = new PayOrderService({ db, tenancy, channels, sync, notifications, log, publicUrl: config.publicUrl, qrKey, defaultExpireSeconds: config.defaultExpireSeconds, querySchedule: config.querySchedule });
   const refunds = new RefundService({ db, channels, payOrders, sync, log, publicUrl: config.publicUrl, querySchedule: config.querySchedule });
   const callbacks = new CallbackService({ db, tenancy, channels, sync, log });
   const reconciler = new Reconciler({ db, payOrders, refunds, log, querySchedule: config.querySchedule });
+  const confirmations = new ConfirmationService({ db, payOrders, watch, key: createHmac('sha256', config.masterKey).update('polypay/client-token').digest(), log });
 
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
@@ -83,7 +89,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     });
   };
 
-  const gw = { config, db, log, qrKey, descriptors, channels, tenancy, notifications, sync, payOrders, refunds, callbacks, reconciler } as unknown as Gateway;
+  const gw = { config, db, log, qrKey, descriptors, channels, tenancy, notifications, sync, payOrders, refunds, callbacks, reconciler, watch, confirmations } as unknown as Gateway;
   gw.http = await buildHttpServer(gw, log);
   gw.tick = tick;
   gw.start = async () => {

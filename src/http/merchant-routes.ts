@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import { authenticate } from '../merchant-api/auth.ts';
 import {
-  CloseData, PayCloseBody, PayOrderData, PayQueryBody, RefundData, RefundOrderBody, RefundQueryBody, UnifiedOrderBody, UnifiedOrderData, envelope, fieldNames,
+  CloseData, PayCloseBody, PayConfirmBody, PayOrderData, PayQueryBody, RefundData, RefundOrderBody, RefundQueryBody, UnifiedOrderBody, UnifiedOrderData, envelope, fieldNames,
 } from '../merchant-api/schemas.ts';
 import { payOrderView, refundOrderView } from '../merchant-api/views.ts';
 import { ApiError } from '../domain/errors.ts';
@@ -25,7 +25,7 @@ export function registerMerchantRoutes(app: FastifyInstance, gw: Gateway): void 
     const { app: merchantApp, signType } = await auth(req.body, UnifiedOrderBody);
     const { mchNo: _m, appId: _a, reqTime: _t, version: _v, signType: _s, sign: _g, ...fields } = req.body;
     const result = await gw.payOrders.unifiedOrder(merchantApp, { ...fields, wayCode: fields.wayCode as WayCode });
-    return ok(reply, { ...result }, merchantApp.appSecret, signType);
+    return ok(reply, { ...result, clientToken: gw.confirmations.token(result.payOrderId) }, merchantApp.appSecret, signType);
   });
 
   app.post<{ Body: Static<typeof PayQueryBody> }>('/api/pay/query', {
@@ -35,6 +35,17 @@ export function registerMerchantRoutes(app: FastifyInstance, gw: Gateway): void 
     oneOf(req.body.payOrderId, req.body.mchOrderNo, 'payOrderId, mchOrderNo');
     const order = await gw.payOrders.query(merchantApp, { payOrderId: req.body.payOrderId, mchOrderNo: req.body.mchOrderNo }, req.body.sync === 1);
     return ok(reply, payOrderView(order), merchantApp.appSecret, signType);
+  });
+
+  app.post<{ Body: Static<typeof PayConfirmBody> }>('/api/pay/confirm', {
+    schema: { tags: TAG, summary: 'Relay the payer-side result (ok/cancel/fail); ok makes the gateway query the channel now', body: PayConfirmBody, response: { 200: envelope(PayOrderData) } },
+  }, async (req, reply) => {
+    const { app: merchantApp, signType } = await auth(req.body, PayConfirmBody);
+    oneOf(req.body.payOrderId, req.body.mchOrderNo, 'payOrderId, mchOrderNo');
+    const order = await gw.payOrders.findByMerchant(merchantApp, { payOrderId: req.body.payOrderId, mchOrderNo: req.body.mchOrderNo });
+    if (!order) throw new ApiError('ORDER_NOT_FOUND', req.body.payOrderId ?? req.body.mchOrderNo);
+    const after = await gw.confirmations.report(order, req.body.clientResult as 'ok' | 'cancel' | 'fail', 'merchant');
+    return ok(reply, payOrderView(after), merchantApp.appSecret, signType);
   });
 
   app.post<{ Body: Static<typeof PayCloseBody> }>('/api/pay/close', {

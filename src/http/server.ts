@@ -9,6 +9,7 @@ import { errorBody, sendError } from './envelope.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
 import { registerMerchantRoutes } from './merchant-routes.ts';
 import { registerNotifyRoutes } from './notify-routes.ts';
+import { registerClientRoutes } from './client-routes.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -82,6 +83,7 @@ export async function buildHttpServer(gw: Gateway, logger: PinoLogger): Promise<
   });
   registerMerchantRoutes(app, gw);
   registerNotifyRoutes(app, gw);
+  registerClientRoutes(app, gw);
   registerAdminRoutes(app, gw);
   return app;
 }

@@ -43,6 +43,13 @@ export const PayQueryBody = Type.Object({
   sync: Type.Optional(Type.Integer({ minimum: 0, maximum: 1, description: '1: ask the channel now if the order is not final (use when the payer says "I paid")' })),
 });
 
+export const PayConfirmBody = Type.Object({
+  ...COMMON_FIELDS,
+  payOrderId: Type.Optional(ID('Polypay order id (P…)', 32)),
+  mchOrderNo: Type.Optional(ID('Merchant order number')),
+  clientResult: Type.String({ enum: ['ok', 'cancel', 'fail'], description: 'What the payer\'s client reported after wx.requestPayment' }),
+});
+
 export const PayCloseBody = Type.Object({
   ...COMMON_FIELDS,
   payOrderId: Type.Optional(ID('Polypay order id (P…)', 32)),
@@ -88,6 +95,7 @@ export const UnifiedOrderData = Type.Object({
   payData: Type.Optional(Type.String()),
   errCode: Type.Optional(Type.String()),
   errMsg: Type.Optional(Type.String()),
+  clientToken: Type.Optional(Type.String({ description: 'Give it to the payer\'s client: it authorises /api/pay/client/* for this order only' })),
 });
 
 export const PayOrderData = Type.Object({

@@ -36,6 +36,8 @@ export interface PayOrderRow {
   success_at: Date | null;
   next_check_at: Date | null;
   check_count: number;
+  client_result: 'ok' | 'cancel' | 'fail' | null;
+  client_reported_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }

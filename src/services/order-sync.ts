@@ -2,6 +2,7 @@ import type { Db, Queryable } from '../db/db.ts';
 import type { Logger, PaymentStatus, RefundStatus } from '../channels/types.ts';
 import { PayState, RefundState } from '../domain/order-states.ts';
 import type { NotificationService } from './notifications.ts';
+import type { OrderWatch } from './order-watch.ts';
 import {
   type EventSource,
   type PayOrderRow,
@@ -24,14 +25,22 @@ export class OrderSync {
   readonly #db: Db;
   readonly #notifications: NotificationService;
   readonly #log: Logger;
+  readonly #watch: OrderWatch;
 
-  constructor(db: Db, notifications: NotificationService, log: Logger) {
+  constructor(db: Db, notifications: NotificationService, log: Logger, watch: OrderWatch) {
     this.#db = db;
     this.#notifications = notifications;
     this.#log = log;
+    this.#watch = watch;
   }
 
   async applyPayment(payOrderId: string, status: PaymentStatus, source: EventSource): Promise<{ order: PayOrderRow | null; refused?: string }> {
+    const result = await this.#applyPayment(payOrderId, status, source);
+    this.#watch.changed(payOrderId); // after commit: waiting clients re-read
+    return result;
+  }
+
+  async #applyPayment(payOrderId: string, status: PaymentStatus, source: EventSource): Promise<{ order: PayOrderRow | null; refused?: string }> {
     return this.#db.transaction(async (tx) => {
       const order = await lockPayOrder(tx, payOrderId);
       if (!order) return { order: null, refused: 'unknown order' };
@@ -98,6 +107,12 @@ export class OrderSync {
   async applyRefund(refundOrderId: string, status: RefundStatus, source: EventSource): Promise<{ refund: RefundOrderRow | null; refused?: string }> {
     const peek = await getRefund(this.#db, refundOrderId);
     if (!peek) return { refund: null, refused: 'unknown refund' };
+    const result = await this.#applyRefund(peek, refundOrderId, status, source);
+    this.#watch.changed(peek.pay_order_id);
+    return result;
+  }
+
+  async #applyRefund(peek: RefundOrderRow, refundOrderId: string, status: RefundStatus, source: EventSource): Promise<{ refund: RefundOrderRow | null; refused?: string }> {
     return this.#db.transaction(async (tx) => {
       // Lock order: pay order first, then refund — every path does the same, so no deadlock.
       const order = await lockPayOrder(tx, peek.pay_order_id);
