@@ -24,6 +24,9 @@ export interface GatewayConfig {
   notifySchedule: number[];
   /** Active query of unconfirmed orders: delays in seconds after the order reaches the channel. */
   querySchedule: number[];
+  /** Bar-code pay: how often to ask while the payer enters the password, and when to give up and reverse. */
+  barPollSchedule: number[];
+  barTimeoutSeconds: number;
   workerIntervalMs: number;
   logLevel: string;
   sandbox: { enabled: boolean; port: number; host: string; timeScale: number };
@@ -34,6 +37,8 @@ export interface GatewayConfig {
 /** WeChat-like: 15 attempts over ~24 h (Jeepay gives up after 7.5 min, jeepay.md §4). */
 export const DEFAULT_NOTIFY_SCHEDULE = [0, 15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600];
 export const DEFAULT_QUERY_SCHEDULE = [10, 20, 30, 60, 120, 300, 600, 1800, 3600];
+/** WeChat's 付款码 guidance: poll every few seconds for about 30 s, then reverse (撤销). */
+export const DEFAULT_BAR_POLL_SCHEDULE = [3, 3, 3, 3, 3, 5, 5, 5, 5, 5];
 
 export class ConfigError extends Error {}
 
@@ -104,6 +109,8 @@ export function loadConfig(env: Source = process.env): GatewayConfig {
     defaultExpireSeconds: int('POLYPAY_DEFAULT_EXPIRE_SECONDS', 7200, 60, 86_400 * 30),
     notifySchedule: list('POLYPAY_NOTIFY_SCHEDULE', DEFAULT_NOTIFY_SCHEDULE),
     querySchedule: list('POLYPAY_QUERY_SCHEDULE', DEFAULT_QUERY_SCHEDULE),
+    barPollSchedule: list('POLYPAY_BAR_POLL_SCHEDULE', DEFAULT_BAR_POLL_SCHEDULE),
+    barTimeoutSeconds: int('POLYPAY_BAR_TIMEOUT_SECONDS', 45, 5, 600),
     workerIntervalMs: int('POLYPAY_WORKER_INTERVAL_MS', 1000, 10, 60_000),
     logLevel: get('LOG_LEVEL') ?? 'info',
     sandbox: {

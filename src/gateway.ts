@@ -64,10 +64,10 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const watch = new OrderWatch();
   const sync = new OrderSync(db, notifications, log, watch);
   const qrKey = createHmac('sha256', config.masterKey).update('polypay/qr-image').digest();
-  const payOrders = new PayOrderService({ db, tenancy, channels, sync, notifications, log, publicUrl: config.publicUrl, qrKey, defaultExpireSeconds: config.defaultExpireSeconds, querySchedule: config.querySchedule });
+  const payOrders = new PayOrderService({ db, tenancy, channels, sync, notifications, log, publicUrl: config.publicUrl, qrKey, defaultExpireSeconds: config.defaultExpireSeconds, querySchedule: config.querySchedule, barPollSchedule: config.barPollSchedule });
   const refunds = new RefundService({ db, channels, payOrders, sync, log, publicUrl: config.publicUrl, querySchedule: config.querySchedule });
   const callbacks = new CallbackService({ db, tenancy, channels, sync, log });
-  const reconciler = new Reconciler({ db, payOrders, refunds, log, querySchedule: config.querySchedule });
+  const reconciler = new Reconciler({ db, payOrders, refunds, log, querySchedule: config.querySchedule, barPollSchedule: config.barPollSchedule, barTimeoutSeconds: config.barTimeoutSeconds });
   const confirmations = new ConfirmationService({ db, payOrders, watch, key: createHmac('sha256', config.masterKey).update('polypay/client-token').digest(), log });
 
   let timer: NodeJS.Timeout | null = null;

@@ -97,6 +97,10 @@ export interface CloseResult {
   status: 'CLOSED' | 'ALREADY_PAID';
 }
 
+export interface ReverseResult {
+  status: 'REVERSED' | 'RETRY' | 'ALREADY_PAID';
+}
+
 /** A raw inbound callback, before anything is trusted. */
 export interface InboundCallback {
   headers: Record<string, string | undefined>; // lower-case names
@@ -120,6 +124,11 @@ export interface PayChannel {
   createPayment(ctx: ChannelContext, order: PayOrderInput): Promise<CreatePaymentResult>;
   queryPayment(ctx: ChannelContext, order: PayOrderInput): Promise<PaymentStatus>;
   closePayment(ctx: ChannelContext, order: PayOrderInput): Promise<CloseResult>;
+  /**
+   * Bar-code pay only (撤销 / alipay.trade.cancel): undo a payment the payer may still be
+   * authorising, refunding it if it went through. RETRY: the channel asks to call again.
+   */
+  reversePayment?(ctx: ChannelContext, order: PayOrderInput): Promise<ReverseResult>;
   refund(ctx: ChannelContext, order: PayOrderInput, refund: RefundInput): Promise<RefundStatus>;
   queryRefund(ctx: ChannelContext, order: PayOrderInput, refund: RefundInput): Promise<RefundStatus>;
   /** Verifies (signature, timestamp, serial), decrypts and parses. Throws ChannelError('bad_signature' | 'mismatch' | 'protocol'). */

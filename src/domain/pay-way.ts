@@ -30,6 +30,8 @@ export const PAY_WAYS = {
   QQ_PAY: '钱包',
   PP_PC: 'PayPal支付',
   ICBC_APP: '工行APP支付',
+  // Not in the requirement list: Jeepay's virtual way — the gateway picks the *_BAR way from the payer's code.
+  AUTO_BAR: '条码聚合',
 } as const;
 
 export type WayCode = keyof typeof PAY_WAYS;
@@ -44,4 +46,18 @@ export type PayDataType = (typeof PAY_DATA_TYPES)[number];
 
 export function isPayDataType(value: unknown): value is PayDataType {
   return typeof value === 'string' && (PAY_DATA_TYPES as readonly string[]).includes(value);
+}
+
+/** Merchant scans the payer's code (付款码): synchronous outcome, or "payer is entering the password". */
+export const BAR_WAYS: ReadonlySet<WayCode> = new Set(['WX_BAR', 'ALI_BAR', 'YSF_BAR', 'UP_BAR']);
+
+/**
+ * AUTO_BAR: which bar-code way a payer's code belongs to, by its published prefixes
+ * (jeepay.md §3.5): WeChat 18 digits 10–15; Alipay 16–24 digits 25–30; UnionPay/云闪付 19 digits 62.
+ */
+export function barWayForCode(authCode: string): WayCode | undefined {
+  if (/^1[0-5]\d{16}$/.test(authCode)) return 'WX_BAR';
+  if (/^(2[5-9]|30)\d{14,22}$/.test(authCode)) return 'ALI_BAR';
+  if (/^62\d{17}$/.test(authCode)) return 'YSF_BAR';
+  return undefined;
 }

@@ -4,7 +4,7 @@ import { ApiError } from '../domain/errors.ts';
 import { newOrderId } from '../domain/ids.ts';
 import { parseCurrency } from '../domain/money.ts';
 import { PayState } from '../domain/order-states.ts';
-import { isPayDataType, type WayCode } from '../domain/pay-way.ts';
+import { BAR_WAYS, barWayForCode, isPayDataType, type WayCode } from '../domain/pay-way.ts';
 import { ChannelError, type ChannelContext, type CreatePaymentResult, type Logger, type PayChannel, type PayOrderInput } from '../channels/types.ts';
 import type { MerchantApp, TenancyService } from './tenancy.ts';
 import type { NotificationService } from './notifications.ts';
@@ -48,6 +48,7 @@ export interface PayOrderDeps {
   qrKey: Buffer;
   defaultExpireSeconds: number;
   querySchedule: readonly number[];
+  barPollSchedule: readonly number[];
 }
 
 /** Ways whose payer-side data comes from WeChat's JSAPI family and need the payer's openid. */
@@ -68,13 +69,14 @@ export class PayOrderService {
 
   async unifiedOrder(app: MerchantApp, req: UnifiedOrderRequest): Promise<UnifiedOrderResult> {
     const d = this.#d;
-    const ifCode = await d.tenancy.routeFor(app.appId, req.wayCode);
+    const extra = parseChannelExtra(req.channelExtra);
+    const way = resolveWay(req.wayCode, extra);
+    const ifCode = await d.tenancy.routeFor(app.appId, way);
     const channel = ifCode ? d.channels.get(ifCode) : undefined;
-    if (!ifCode || !channel) throw new ApiError('WAY_NOT_AVAILABLE', `${req.wayCode} is not enabled for app ${app.appId}`);
+    if (!ifCode || !channel) throw new ApiError('WAY_NOT_AVAILABLE', `${way} is not enabled for app ${app.appId}`);
     const currency = parseCurrency(req.currency);
     if (!currency) throw new ApiError('PARAM_INVALID', `unsupported currency "${req.currency}"`);
-    const extra = parseChannelExtra(req.channelExtra);
-    if (NEEDS_OPENID.has(req.wayCode) && (typeof extra.openid !== 'string' || extra.openid.length === 0)) throw new ApiError('PARAM_INVALID', `channelExtra.openid is required for ${req.wayCode}`);
+    if (NEEDS_OPENID.has(way) && (typeof extra.openid !== 'string' || extra.openid.length === 0)) throw new ApiError('PARAM_INVALID', `channelExtra.openid is required for ${way}`);
     if (extra.payDataType !== undefined && !isPayDataType(extra.payDataType)) throw new ApiError('PARAM_INVALID', `channelExtra.payDataType "${String(extra.payDataType)}" is not one of payurl, form, wxapp, aliapp, ysfapp, codeUrl, codeImgUrl, none`);
     const expireSeconds = req.expiredTime ?? d.defaultExpireSeconds;
     const requestHash = hashRequest({ ...req, currency });
@@ -86,11 +88,11 @@ export class PayOrderService {
                                  channel_extra, ext_param, division_mode, request_hash, expired_at, next_check_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, now() + make_interval(secs => $18), now() + interval '60 seconds')
          ON CONFLICT (mch_no, mch_order_no) DO NOTHING RETURNING *`,
-        [payOrderId, app.mchNo, app.appId, req.mchOrderNo, ifCode, req.wayCode, req.amount, currency, req.subject, req.body, req.clientIp ?? null, req.notifyUrl ?? null, req.returnUrl ?? null,
+        [payOrderId, app.mchNo, app.appId, req.mchOrderNo, ifCode, way, req.amount, currency, req.subject, req.body, req.clientIp ?? null, req.notifyUrl ?? null, req.returnUrl ?? null,
           req.channelExtra ?? null, req.extParam ?? null, req.divisionMode ?? 0, requestHash, expireSeconds],
       );
       const row = r.rows[0];
-      if (row) await recordEvent(tx, { orderType: 'pay', orderId: payOrderId, kind: 'created', source: 'api', to: PayState.INIT, detail: { wayCode: req.wayCode, ifCode, amount: req.amount } });
+      if (row) await recordEvent(tx, { orderType: 'pay', orderId: payOrderId, kind: 'created', source: 'api', to: PayState.INIT, detail: { wayCode: way, requestedWay: req.wayCode, ifCode, amount: req.amount } });
       return row ?? null;
     });
     if (!inserted) return this.#repeat(app, req.mchOrderNo, requestHash);
@@ -118,7 +120,8 @@ export class PayOrderService {
 
   async #recordCreateResult(order: PayOrderRow, result: CreatePaymentResult | ChannelError): Promise<PayOrderRow> {
     const d = this.#d;
-    const firstCheck = new Date(Date.now() + (d.querySchedule[0] ?? 10) * 1000);
+    const schedule = BAR_WAYS.has(order.way_code as WayCode) ? d.barPollSchedule : d.querySchedule;
+    const firstCheck = new Date(Date.now() + (schedule[0] ?? 10) * 1000);
     return d.db.transaction(async (tx) => {
       const current = (await lockPayOrder(tx, order.pay_order_id)) as PayOrderRow;
       if (current.state !== PayState.INIT) return current; // closed meanwhile; the reconciler/callbacks settle the channel side
@@ -232,6 +235,26 @@ export class PayOrderService {
     return applied.order ?? order;
   }
 
+  /**
+   * Bar-code pay that the payer never finished authorising: reverse it at the channel (撤销 /
+   * trade.cancel), which also refunds it if it slipped through. A channel that reports it paid
+   * is recorded as paid; one that asks to retry is asked again on the next pass.
+   */
+  async reverseOrder(order: PayOrderRow): Promise<PayOrderRow> {
+    const channel = this.#d.channels.get(order.if_code);
+    if (!channel?.reversePayment) return this.closeOrder(order, 'expiry');
+    try {
+      const res = await channel.reversePayment(await this.#context(order), toChannelInput(order, this.#d.publicUrl));
+      if (res.status === 'ALREADY_PAID') return this.syncWithChannel(order, 'expiry');
+      if (res.status === 'RETRY') return order;
+      return (await this.#d.sync.applyPayment(order.pay_order_id, { status: 'REVOKED', errCode: 'REVERSED', errMsg: 'the payer did not confirm in time; reversed at the channel' }, 'expiry')).order ?? order;
+    } catch (err) {
+      if (!(err instanceof ChannelError)) throw err;
+      this.#d.log.warn({ payOrderId: order.pay_order_id, kind: err.kind, msg: err.message }, 'bar-code reverse failed; will retry');
+      return order;
+    }
+  }
+
   async #context(order: PayOrderRow): Promise<ChannelContext> {
     const config = await this.#d.tenancy.getChannelConfig(order.app_id, order.if_code);
     if (!config) throw new ChannelError('misconfigured', `app ${order.app_id} has no ${order.if_code} configuration`);
@@ -274,10 +297,26 @@ export function parseChannelExtra(raw: string | undefined): Record<string, unkno
 
 function parseChannelExtraSafe(raw: string | null): Record<string, unknown> {
   try {
-    return parseChannelExtra(raw ?? undefined);
+    const extra = parseChannelExtra(raw ?? undefined);
+    // Jeepay's docs say auth_code, its DTO authCode; fastjson accepted both, so do we.
+    if (extra.authCode === undefined && typeof extra.auth_code === 'string') extra.authCode = extra.auth_code;
+    return extra;
   } catch {
     return {};
   }
+}
+
+/** AUTO_BAR becomes the bar-code way of the payer's code; bar-code ways need that code. */
+function resolveWay(requested: WayCode, extra: Record<string, unknown>): WayCode {
+  const code = typeof extra.authCode === 'string' ? extra.authCode : typeof extra.auth_code === 'string' ? extra.auth_code : undefined;
+  let way = requested;
+  if (way === 'AUTO_BAR') {
+    const resolved = code ? barWayForCode(code) : undefined;
+    if (!resolved) throw new ApiError('PARAM_INVALID', 'AUTO_BAR needs channelExtra.authCode from a WeChat, Alipay or UnionPay payment code');
+    way = resolved;
+  }
+  if (BAR_WAYS.has(way) && !code) throw new ApiError('PARAM_INVALID', `channelExtra.authCode (the payer's payment code) is required for ${way}`);
+  return way;
 }
 
 /** Idempotency fingerprint over the business parameters only (not reqTime/sign/version). */

@@ -2,6 +2,7 @@ import type { Db } from '../db/db.ts';
 import type { Logger } from '../channels/types.ts';
 import { PayState, RefundState } from '../domain/order-states.ts';
 import { ApiError } from '../domain/errors.ts';
+import { BAR_WAYS, type WayCode } from '../domain/pay-way.ts';
 import type { PayOrderService } from './pay-orders.ts';
 import type { RefundService } from './refunds.ts';
 import type { PayOrderRow, RefundOrderRow } from './order-store.ts';
@@ -13,6 +14,8 @@ export interface ReconcilerDeps {
   log: Logger;
   /** Delays (s) between active queries of an unconfirmed order; the last one repeats. */
   querySchedule: readonly number[];
+  barPollSchedule: readonly number[];
+  barTimeoutSeconds: number;
 }
 
 const LEASE_SECONDS = 120;
@@ -52,8 +55,8 @@ export class Reconciler {
     });
   }
 
-  #nextDelaySeconds(checkCount: number): number {
-    const s = this.#d.querySchedule;
+  #nextDelaySeconds(checkCount: number, bar = false): number {
+    const s = bar ? this.#d.barPollSchedule : this.#d.querySchedule;
     return s[Math.min(checkCount, s.length - 1)] ?? 60;
   }
 
@@ -67,6 +70,11 @@ export class Reconciler {
       let order = await d.payOrders.syncWithChannel(claimed, 'reconcile');
       if (order.state !== PayState.INIT && order.state !== PayState.PAYING) return;
       const now = Date.now();
+      const bar = BAR_WAYS.has(order.way_code as WayCode);
+      if (bar && order.state === PayState.PAYING && now - order.created_at.getTime() >= d.barTimeoutSeconds * 1000) {
+        order = await d.payOrders.reverseOrder(order);
+        if (order.state !== PayState.INIT && order.state !== PayState.PAYING) return;
+      }
       const expired = now >= order.expired_at.getTime();
       const orphan = order.state === PayState.INIT && now - order.created_at.getTime() >= ORPHAN_AFTER_MS;
       if (expired || orphan) {
@@ -78,7 +86,7 @@ export class Reconciler {
         }
         if (order.state !== PayState.INIT && order.state !== PayState.PAYING) return;
       }
-      const next = Math.min(now + this.#nextDelaySeconds(order.check_count) * 1000, Math.max(order.expired_at.getTime(), now + 1000));
+      const next = Math.min(now + this.#nextDelaySeconds(order.check_count, bar) * 1000, Math.max(order.expired_at.getTime(), now + 1000));
       await d.db.query(`UPDATE pay_orders SET next_check_at = $2 WHERE pay_order_id = $1 AND state IN (0, 1)`, [order.pay_order_id, new Date(next)]);
     } catch (err) {
       if (err instanceof ApiError && err.key === 'ORDER_STATE_INVALID') return; // became paid meanwhile

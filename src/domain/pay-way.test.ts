@@ -1,0 +1,22 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { barWayForCode, isWayCode } from './pay-way.ts';
+
+test('AUTO_BAR resolves the payer code by prefix and length', () => {
+  assert.equal(barWayForCode('134567890123456789'), 'WX_BAR');
+  assert.equal(barWayForCode('104567890123456789'), 'WX_BAR');
+  assert.equal(barWayForCode('164567890123456789'), undefined, 'WeChat codes start 10–15');
+  assert.equal(barWayForCode('13456789012345678'), undefined, 'WeChat codes have 18 digits');
+  assert.equal(barWayForCode('2812345678901234'), 'ALI_BAR');
+  assert.equal(barWayForCode('301234567890123456789012'), 'ALI_BAR');
+  assert.equal(barWayForCode('3112345678901234'), undefined);
+  assert.equal(barWayForCode('6212345678901234567'), 'YSF_BAR');
+  assert.equal(barWayForCode('abc'), undefined);
+});
+
+test('every requirement way code exists, plus AUTO_BAR', () => {
+  for (const w of ['WX_H5', 'WX_JSAPI', 'WX_LITE', 'WX_NATIVE', 'WX_BAR', 'WX_APP', 'WX', 'ALI', 'ALI_APP', 'ALI_BAR', 'ALI_JSAPI', 'ALI_LITE', 'ALI_PC', 'ALI_QR', 'ALI_WAP', 'XLALILITE', 'YSF_BAR', 'YSF_JSAPI', 'YSF_LITE', 'UP_QR', 'UP_BAR', 'UP_APP', 'QR_CASHIER', 'QQ_PAY', 'PP_PC', 'ICBC_APP', 'AUTO_BAR']) {
+    assert.ok(isWayCode(w), w);
+  }
+  assert.ok(!isWayCode('toString'));
+});
