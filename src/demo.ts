@@ -47,6 +47,9 @@ async function wireWechatSandbox(gw: Gateway, appId: string, sim: WechatPaySimul
       }
     : {};
   const creds = sim.registerMerchant({ mchid: DEMO_WECHAT_MCHID, appids, verifyMode, ...keep });
+  // Payer identity (mini-program login, 公众号 OAuth): the simulator keeps app secrets in memory only.
+  const lite = sim.open.registerApp({ appid: DEMO_WECHAT_APPIDS.lite, secret: existing?.secrets.liteAppSecret });
+  const mp = sim.open.registerApp({ appid: DEMO_WECHAT_APPIDS.jsapi, secret: existing?.secrets.mpAppSecret });
   await gw.tenancy.setChannelConfig(
     appId,
     'wxpay',
@@ -60,8 +63,15 @@ async function wireWechatSandbox(gw: Gateway, appId: string, sim: WechatPaySimul
       wxpayPublicKeyId: creds.wxpayPublicKeyId,
       wxpayPublicKey: creds.wxpayPublicKeyPem,
       baseUrl: sim.baseUrl,
+      oauthBaseUrl: sim.baseUrl,
+      openBaseUrl: sim.baseUrl,
+      oauthReturnHosts: '127.0.0.1,localhost',
     },
-    existing?.secrets.apiClientKey ? {} : { apiClientKey: creds.merchantPrivateKeyPem as string, apiV3Key: creds.apiV3Key },
+    {
+      ...(existing?.secrets.apiClientKey ? {} : { apiClientKey: creds.merchantPrivateKeyPem as string, apiV3Key: creds.apiV3Key }),
+      liteAppSecret: lite.secret,
+      mpAppSecret: mp.secret,
+    },
   );
   await gw.tenancy.enableWays(appId, 'wxpay', ['WX_NATIVE', 'WX_JSAPI', 'WX_LITE', 'WX_H5', 'WX_APP']);
 }

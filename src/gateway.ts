@@ -17,6 +17,7 @@ import { CallbackService } from './services/callbacks.ts';
 import { Reconciler } from './services/reconciler.ts';
 import { OrderWatch } from './services/order-watch.ts';
 import { ConfirmationService } from './services/confirmations.ts';
+import { PayerSessionService } from './services/payer-sessions.ts';
 import { buildHttpServer } from './http/server.ts';
 
 export interface Gateway {
@@ -35,6 +36,7 @@ export interface Gateway {
   reconciler: Reconciler;
   watch: OrderWatch;
   confirmations: ConfirmationService;
+  payerSessions: PayerSessionService;
   http: FastifyInstance;
   /** Listens and starts the background workers; resolves with the bound URL. */
   start(): Promise<string>;
@@ -64,7 +66,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const watch = new OrderWatch();
   const sync = new OrderSync(db, notifications, log, watch);
   const qrKey = createHmac('sha256', config.masterKey).update('polypay/qr-image').digest();
-  const payOrders = new PayOrderService({ db, tenancy, channels, sync, notifications, log, publicUrl: config.publicUrl, qrKey, defaultExpireSeconds: config.defaultExpireSeconds, querySchedule: config.querySchedule, barPollSchedule: config.barPollSchedule });
+  const payerSessions = new PayerSessionService({ db, tenancy, key: createHmac('sha256', config.masterKey).update('polypay/payer-session').digest(), log });
+  const payOrders = new PayOrderService({ db, tenancy, channels, sync, notifications, log, publicUrl: config.publicUrl, qrKey, defaultExpireSeconds: config.defaultExpireSeconds, querySchedule: config.querySchedule, barPollSchedule: config.barPollSchedule, resolveOpenid: (appId, token, kind) => payerSessions.resolveOpenid(appId, token, kind) });
   const refunds = new RefundService({ db, channels, payOrders, sync, log, publicUrl: config.publicUrl, querySchedule: config.querySchedule });
   const callbacks = new CallbackService({ db, tenancy, channels, sync, log });
   const reconciler = new Reconciler({ db, payOrders, refunds, log, querySchedule: config.querySchedule, barPollSchedule: config.barPollSchedule, barTimeoutSeconds: config.barTimeoutSeconds });
@@ -89,7 +92,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     });
   };
 
-  const gw = { config, db, log, qrKey, descriptors, channels, tenancy, notifications, sync, payOrders, refunds, callbacks, reconciler, watch, confirmations } as unknown as Gateway;
+  const gw = { config, db, log, qrKey, descriptors, channels, tenancy, notifications, sync, payOrders, refunds, callbacks, reconciler, watch, confirmations, payerSessions } as unknown as Gateway;
   gw.http = await buildHttpServer(gw, log);
   gw.tick = tick;
   gw.start = async () => {

@@ -10,6 +10,7 @@ import { registerAdminRoutes } from './admin-routes.ts';
 import { registerMerchantRoutes } from './merchant-routes.ts';
 import { registerNotifyRoutes } from './notify-routes.ts';
 import { registerClientRoutes } from './client-routes.ts';
+import { registerPayerIdentityRoutes } from './payer-identity-routes.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -84,6 +85,7 @@ export async function buildHttpServer(gw: Gateway, logger: PinoLogger): Promise<
   registerMerchantRoutes(app, gw);
   registerNotifyRoutes(app, gw);
   registerClientRoutes(app, gw);
+  registerPayerIdentityRoutes(app, gw);
   registerAdminRoutes(app, gw);
   return app;
 }

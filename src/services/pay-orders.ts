@@ -49,6 +49,8 @@ export interface PayOrderDeps {
   defaultExpireSeconds: number;
   querySchedule: readonly number[];
   barPollSchedule: readonly number[];
+  /** Turns channelExtra.sessionToken (a payer identified by WeChat login/OAuth) into the openid. */
+  resolveOpenid?: (appId: string, token: string, kind: 'lite' | 'mp') => string;
 }
 
 /** Ways whose payer-side data comes from WeChat's JSAPI family and need the payer's openid. */
@@ -76,7 +78,11 @@ export class PayOrderService {
     if (!ifCode || !channel) throw new ApiError('WAY_NOT_AVAILABLE', `${way} is not enabled for app ${app.appId}`);
     const currency = parseCurrency(req.currency);
     if (!currency) throw new ApiError('PARAM_INVALID', `unsupported currency "${req.currency}"`);
-    if (NEEDS_OPENID.has(way) && (typeof extra.openid !== 'string' || extra.openid.length === 0)) throw new ApiError('PARAM_INVALID', `channelExtra.openid is required for ${way}`);
+    let payerOpenid: string | null = typeof extra.openid === 'string' && extra.openid ? extra.openid : null;
+    if (NEEDS_OPENID.has(way) && !payerOpenid && typeof extra.sessionToken === 'string' && d.resolveOpenid) {
+      payerOpenid = d.resolveOpenid(app.appId, extra.sessionToken, way === 'WX_LITE' ? 'lite' : 'mp');
+    }
+    if (NEEDS_OPENID.has(way) && !payerOpenid) throw new ApiError('PARAM_INVALID', `channelExtra.openid (or a sessionToken from /api/wx/lite/login or /api/wx/oauth) is required for ${way}`);
     if (extra.payDataType !== undefined && !isPayDataType(extra.payDataType)) throw new ApiError('PARAM_INVALID', `channelExtra.payDataType "${String(extra.payDataType)}" is not one of payurl, form, wxapp, aliapp, ysfapp, codeUrl, codeImgUrl, none`);
     const expireSeconds = req.expiredTime ?? d.defaultExpireSeconds;
     const requestHash = hashRequest({ ...req, currency });
@@ -85,11 +91,11 @@ export class PayOrderService {
     const inserted = await d.db.transaction(async (tx) => {
       const r = await tx.query<PayOrderRow>(
         `INSERT INTO pay_orders (pay_order_id, mch_no, app_id, mch_order_no, if_code, way_code, amount, currency, subject, body, client_ip, notify_url, return_url,
-                                 channel_extra, ext_param, division_mode, request_hash, expired_at, next_check_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, now() + make_interval(secs => $18), now() + interval '60 seconds')
+                                 channel_extra, ext_param, division_mode, request_hash, expired_at, next_check_at, channel_user)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, now() + make_interval(secs => $18), now() + interval '60 seconds', $19)
          ON CONFLICT (mch_no, mch_order_no) DO NOTHING RETURNING *`,
         [payOrderId, app.mchNo, app.appId, req.mchOrderNo, ifCode, way, req.amount, currency, req.subject, req.body, req.clientIp ?? null, req.notifyUrl ?? null, req.returnUrl ?? null,
-          req.channelExtra ?? null, req.extParam ?? null, req.divisionMode ?? 0, requestHash, expireSeconds],
+          req.channelExtra ?? null, req.extParam ?? null, req.divisionMode ?? 0, requestHash, expireSeconds, payerOpenid],
       );
       const row = r.rows[0];
       if (row) await recordEvent(tx, { orderType: 'pay', orderId: payOrderId, kind: 'created', source: 'api', to: PayState.INIT, detail: { wayCode: way, requestedWay: req.wayCode, ifCode, amount: req.amount } });
@@ -276,7 +282,8 @@ export function toChannelInput(order: PayOrderRow, publicUrl: string): PayOrderI
     body: order.body,
     clientIp: order.client_ip,
     expiredAt: order.expired_at,
-    extra: parseChannelExtraSafe(order.channel_extra),
+    // The payer's openid may come from a session token rather than channelExtra: it is kept in channel_user.
+    extra: withPayer(parseChannelExtraSafe(order.channel_extra), order.channel_user),
     notifyUrl: `${publicUrl}/api/pay/notify/${order.if_code}/${order.pay_order_id}`,
     returnUrl: order.return_url,
     channelOrderNo: order.channel_order_no,
@@ -304,6 +311,11 @@ function parseChannelExtraSafe(raw: string | null): Record<string, unknown> {
   } catch {
     return {};
   }
+}
+
+function withPayer(extra: Record<string, unknown>, channelUser: string | null): Record<string, unknown> {
+  if (extra.openid === undefined && channelUser) extra.openid = channelUser;
+  return extra;
 }
 
 /** AUTO_BAR becomes the bar-code way of the payer's code; bar-code ways need that code. */

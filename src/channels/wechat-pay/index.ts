@@ -1,6 +1,7 @@
 import type { ChannelDescriptor } from '../types.ts';
 import { WechatPayChannel } from './channel.ts';
 import { wechatPayConfigFields } from './config.ts';
+import { wechatIdentityConfigFields } from './identity.ts';
 import { WECHAT_WAYS } from './mapping.ts';
 
 /** WeChat Pay API v3 (direct merchant). WX_BAR (付款码) is not offered: this channel has no codepay flow yet. */
@@ -8,7 +9,7 @@ export const wechatPayDescriptor: ChannelDescriptor = {
   ifCode: 'wxpay',
   name: '微信支付',
   ways: WECHAT_WAYS,
-  configFields: wechatPayConfigFields,
+  configFields: [...wechatPayConfigFields, ...wechatIdentityConfigFields],
   create: () => new WechatPayChannel(),
 };
 

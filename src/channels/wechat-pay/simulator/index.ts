@@ -7,6 +7,7 @@ import { Notifier } from './notifier.ts';
 import { SnapshotWriter, loadSnapshot } from './persistence.ts';
 import { completeRefund, findRefund, settleDueRefund } from './refunds.ts';
 import { buildServer } from './server.ts';
+import { OpenPlatform } from './open-platform.ts';
 import { SimState } from './state.ts';
 import { cancelOrder, failOrder, findOrder, payOrder } from './transactions.ts';
 import type { FaultSwitches, OrderRecord, WechatPaySimulator, WechatPaySimulatorOptions } from './types.ts';
@@ -100,7 +101,8 @@ export async function startWechatPaySimulator(opts: WechatPaySimulatorOptions = 
   }
 
   const nonces = new NonceCache();
-  const app = buildServer(ctx, nonces, opts);
+  const open = new OpenPlatform(ctx.now);
+  const app = buildServer(ctx, nonces, opts, open);
   const host = opts.host ?? '127.0.0.1';
   await app.listen({ port: opts.port ?? 0, host });
   const addr = app.server.address();
@@ -135,6 +137,7 @@ export async function startWechatPaySimulator(opts: WechatPaySimulatorOptions = 
       complete: async (mchid, outRefundNo, outcome) => completeRefund(ctx, findRefund(ctx, mchid, outRefundNo), outcome),
     },
     faults: ctx.faults,
+    open,
     ledger: (mchid) => state.ledger(mchid, ctx.baseUrl),
     close: async () => {
       if (closed) return;

@@ -5,13 +5,15 @@ import { SimError, errors } from './errors.ts';
 import { registerPages } from './pages.ts';
 import { registerSandboxRoutes } from './routes-sandbox.ts';
 import { registerV3Routes, sendError } from './routes-v3.ts';
+import { registerOpenPlatformRoutes } from './routes-open.ts';
+import type { OpenPlatform } from './open-platform.ts';
 import type { WechatPaySimulatorOptions } from './types.ts';
 
 /**
  * The Fastify app. All bodies are kept as raw strings: WeChat's request signature covers the exact
  * bytes (protocols.md §A.3), so parsing happens only after verification, in the handlers.
  */
-export function buildServer(ctx: SimContext, nonces: NonceCache, opts: WechatPaySimulatorOptions): FastifyInstance {
+export function buildServer(ctx: SimContext, nonces: NonceCache, opts: WechatPaySimulatorOptions, open: OpenPlatform): FastifyInstance {
   const app = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
     bodyLimit: 1024 * 1024,
@@ -28,6 +30,7 @@ export function buildServer(ctx: SimContext, nonces: NonceCache, opts: WechatPay
   registerV3Routes(app, ctx, nonces);
   registerSandboxRoutes(app, ctx, opts.adminToken);
   registerPages(app, ctx);
+  registerOpenPlatformRoutes(app, open);
 
   app.setNotFoundHandler((req, reply) => {
     if (req.url.startsWith('/v3/')) return sendError(ctx, req, reply, errors.notFound());

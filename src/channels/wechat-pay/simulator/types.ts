@@ -285,6 +285,8 @@ export interface WechatPaySimulator {
   payer: PayerApi;
   refunds: RefundAdminApi;
   faults: FaultSwitches;
+  /** Mini-program login and 公众号 OAuth (jscode2session, sns/oauth2): app secrets, codes, openids. */
+  open: import('./open-platform.ts').OpenPlatform;
   ledger(mchid?: string): Ledger;
   close(): Promise<void>;
 }
