@@ -1,10 +1,14 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import type { Gateway } from './gateway.ts';
 import type { WechatPaySimulator } from './channels/wechat-pay/simulator/index.ts';
+import type { AlipaySimulator } from './channels/alipay/simulator/index.ts';
+import { ALIPAY_WAYS } from './channels/alipay/mapping.ts';
 
 export const DEFAULT_DEMO_MCH_NO = 'MDEMO001';
 export const DEMO_WECHAT_MCHID = '1900000001';
 export const DEMO_WECHAT_APPIDS = { jsapi: 'wxd0000000000demo1', lite: 'wxd0000000000demo2', app: 'wxd0000000000demo3' };
+/** The demo's Alipay open-platform app in the sandbox (16 digits, like real app ids). */
+export const DEMO_ALIPAY_APPID = '2021000100000001';
 
 export interface DemoCredentials {
   mchNo: string;
@@ -17,7 +21,7 @@ export interface DemoCredentials {
  * way enabled. Each start re-registers its sandbox accounts (the simulator may have
  * restarted without state) using the keys already stored, so nothing changes for the merchant.
  */
-export async function ensureDemoMerchant(gw: Gateway, wechat: WechatPaySimulator | null): Promise<DemoCredentials> {
+export async function ensureDemoMerchant(gw: Gateway, wechat: WechatPaySimulator | null, alipay: AlipaySimulator | null = null): Promise<DemoCredentials> {
   const mchNo = gw.config.demo.mchNo ?? DEFAULT_DEMO_MCH_NO;
   await gw.tenancy.createMerchant({ mchNo, name: 'Polypay 演示商户 (demo)', shortName: 'Demo' });
   const apps = await gw.tenancy.listApps(mchNo);
@@ -32,6 +36,7 @@ export async function ensureDemoMerchant(gw: Gateway, wechat: WechatPaySimulator
     app = await gw.tenancy.getApp(appId);
   }
   if (wechat) await wireWechatSandbox(gw, appId, wechat);
+  if (alipay) await wireAlipaySandbox(gw, appId, alipay);
   return { mchNo, appId, appSecret: app!.appSecret };
 }
 
@@ -74,4 +79,18 @@ async function wireWechatSandbox(gw: Gateway, appId: string, sim: WechatPaySimul
     },
   );
   await gw.tenancy.enableWays(appId, 'wxpay', ['WX_NATIVE', 'WX_JSAPI', 'WX_LITE', 'WX_H5', 'WX_APP']);
+}
+
+/** Every ALI way, in public-key mode unless the stored config says useCert=true; the stored app key is kept across restarts. */
+async function wireAlipaySandbox(gw: Gateway, appId: string, sim: AlipaySimulator): Promise<void> {
+  const existing = await gw.tenancy.getChannelConfig(appId, 'alipay');
+  const mode = existing?.params.useCert === 'true' ? 'cert' : 'publicKey';
+  const keep = existing?.secrets.privateKey ? { appPublicKeyPem: createPublicKey(createPrivateKey(existing.secrets.privateKey)).export({ type: 'spki', format: 'pem' }).toString() } : {};
+  const creds = await sim.registerApp({ appId: existing?.params.appId ?? DEMO_ALIPAY_APPID, mode, ...(existing?.params.sellerId ? { pid: existing.params.sellerId } : {}), ...keep });
+  const keys: Record<string, string> =
+    mode === 'cert'
+      ? { useCert: 'true', appPublicCert: creds.appCertPem as string, alipayPublicCert: creds.alipayPublicCertPem as string, alipayRootCert: creds.alipayRootCertPem as string }
+      : { useCert: 'false', alipayPublicKey: creds.alipayPublicKeyPem };
+  await gw.tenancy.setChannelConfig(appId, 'alipay', { appId: creds.appId, signType: 'RSA2', sellerId: creds.pid, gatewayUrl: creds.gatewayUrl, ...keys }, existing?.secrets.privateKey ? {} : { privateKey: creds.appPrivateKeyPem as string });
+  await gw.tenancy.enableWays(appId, 'alipay', ALIPAY_WAYS);
 }

@@ -5,6 +5,7 @@ import { createGateway } from './gateway.ts';
 import { createLogger } from './logger.ts';
 import { ensureDemoMerchant } from './demo.ts';
 import { startWechatPaySimulator, type WechatPaySimulator } from './channels/wechat-pay/simulator/index.ts';
+import { startAlipaySimulator, type AlipaySimulator } from './channels/alipay/simulator/index.ts';
 import { printBanner } from './banner.ts';
 
 /**
@@ -24,15 +25,17 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.logLevel);
   let wechat: WechatPaySimulator | null = null;
+  let alipay: AlipaySimulator | null = null;
   if (config.sandbox.enabled) {
     const dir = join(config.dataDir, 'sandbox');
     mkdirSync(dir, { recursive: true });
     wechat = await startWechatPaySimulator({ port: config.sandbox.port, host: config.sandbox.host, timeScale: config.sandbox.timeScale, stateFile: join(dir, 'wechatpay.json'), logger: log.child({ svc: 'sandbox-wechatpay' }) });
+    alipay = await startAlipaySimulator({ port: config.sandbox.alipayPort, host: config.sandbox.host, timeScale: config.sandbox.timeScale, stateFile: join(dir, 'alipay.json'), logger: log.child({ svc: 'sandbox-alipay' }) });
   }
   const gw = await createGateway(config, { logger: log });
-  const demo = await ensureDemoMerchant(gw, wechat);
+  const demo = await ensureDemoMerchant(gw, wechat, alipay);
   const url = await gw.start();
-  printBanner({ url, config, demo, sandboxUrl: wechat?.baseUrl ?? null });
+  printBanner({ url, config, demo, sandboxUrl: wechat?.baseUrl ?? null, alipaySandboxUrl: alipay?.baseUrl ?? null });
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -41,6 +44,7 @@ async function main(): Promise<void> {
     log.info({ signal }, 'shutting down');
     await gw.stop();
     await wechat?.close();
+    await alipay?.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -1,5 +1,6 @@
 import type { ChannelDescriptor } from './types.ts';
 import { wechatPayDescriptor } from './wechat-pay/index.ts';
+import { alipayDescriptor } from './alipay/index.ts';
 
 /** The one list of installed channels (one folder each). A new channel is one more line here. */
-export const CHANNELS: readonly ChannelDescriptor[] = [wechatPayDescriptor];
+export const CHANNELS: readonly ChannelDescriptor[] = [wechatPayDescriptor, alipayDescriptor];

@@ -11,6 +11,7 @@ import { registerMerchantRoutes } from './merchant-routes.ts';
 import { registerNotifyRoutes } from './notify-routes.ts';
 import { registerClientRoutes } from './client-routes.ts';
 import { registerPayerIdentityRoutes } from './payer-identity-routes.ts';
+import { registerReturnRoutes } from './return-routes.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -86,6 +87,7 @@ export async function buildHttpServer(gw: Gateway, logger: PinoLogger): Promise<
   registerNotifyRoutes(app, gw);
   registerClientRoutes(app, gw);
   registerPayerIdentityRoutes(app, gw);
+  registerReturnRoutes(app, gw);
   registerAdminRoutes(app, gw);
   return app;
 }

@@ -132,7 +132,11 @@ export class RefundService {
     if (!order || !channel) return refund;
     try {
       let status = await channel.queryRefund(await d.payOrders.channelContext(order), toChannelInput(order, d.publicUrl), refundInput(refund, d.publicUrl));
-      if (status.status === 'NOT_FOUND' && orphanAfterMs !== undefined && refund.state === RefundState.INIT && Date.now() - refund.created_at.getTime() >= orphanAfterMs) {
+      // REFUNDING too (fault suite, test/faults/money-concurrency): a refund whose call got a 5xx
+      // or lost its answer is REFUNDING with an unknown outcome; if the channel still has never
+      // heard of it long after the call ended, it never got there — without this it stayed
+      // REFUNDING forever and kept its amount reserved, blocking every later refund of the order.
+      if (status.status === 'NOT_FOUND' && orphanAfterMs !== undefined && (refund.state === RefundState.INIT || refund.state === RefundState.REFUNDING) && Date.now() - refund.created_at.getTime() >= orphanAfterMs) {
         status = { status: 'FAIL', errCode: 'NOT_SENT', errMsg: 'the refund never reached the channel' };
       }
       return (await d.sync.applyRefund(refund.refund_order_id, status, source)).refund ?? refund;
