@@ -1,7 +1,7 @@
 import { NonceCache } from './auth.ts';
 import { toSimLog, type Scheduler, type SimContext } from './context.ts';
 import { SimError } from './errors.ts';
-import { KeyPool, generatePlatformMaterial, loadPlatformKeys } from './keys.ts';
+import { KeyPool, generatePlatformMaterial, loadPlatformKeys, rotatePlatformCertificate } from './keys.ts';
 import { registerMerchant } from './merchants.ts';
 import { Notifier } from './notifier.ts';
 import { SnapshotWriter, loadSnapshot } from './persistence.ts';
@@ -93,7 +93,7 @@ export async function startWechatPaySimulator(opts: WechatPaySimulatorOptions = 
   };
   notifier = new Notifier(ctx);
   if (opts.stateFile) {
-    writer = new SnapshotWriter(opts.stateFile, () => state.snapshot(keys.material), (err) =>
+    writer = new SnapshotWriter(opts.stateFile, () => state.snapshot(ctx.keys.material), (err) =>
       log.error({ err: (err as Error).message, file: opts.stateFile }, 'state file write failed'),
     );
     // A fresh file gets the platform keys right away, so a restart keeps the same identity.
@@ -138,6 +138,12 @@ export async function startWechatPaySimulator(opts: WechatPaySimulatorOptions = 
     },
     faults: ctx.faults,
     open,
+    rotatePlatformCertificate: async () => {
+      ctx.keys = loadPlatformKeys(await rotatePlatformCertificate(ctx.keys.material));
+      writer?.schedule();
+      log.info({ serial: ctx.keys.certSerial }, 'platform certificate rotated');
+      return { serial: ctx.keys.certSerial };
+    },
     ledger: (mchid) => state.ledger(mchid, ctx.baseUrl),
     close: async () => {
       if (closed) return;

@@ -31,6 +31,8 @@ export interface PlatformKeyMaterial {
   certPem: string;
   pubKeyPrivateKeyPem: string;
   pubKeyPem: string;
+  /** Certificates replaced by a rotation: no longer used to sign, still listed until they expire. */
+  previousCertPems?: string[];
 }
 
 export interface PlatformKeys {
@@ -118,6 +120,17 @@ export async function generatePlatformMaterial(): Promise<PlatformKeyMaterial> {
     pubKeyPrivateKeyPem: pubKeyPair.privateKeyPem,
     pubKeyPem: pubKeyPair.publicKeyPem,
   };
+}
+
+/**
+ * Certificate rotation (issue 4 item 8): a new platform certificate signs from now on; the
+ * previous one stays listed in /v3/certificates until it expires, so clients holding several
+ * valid certificates at once keep verifying whatever they receive.
+ */
+export async function rotatePlatformCertificate(material: PlatformKeyMaterial): Promise<PlatformKeyMaterial> {
+  const pair = await generateRsaPair();
+  const certPem = await issueCertificate({ issuerPrivateKeyPem: pair.privateKeyPem, subjectPublicKeyPem: pair.publicKeyPem, serial: randomCertSerial(), subject: CA_NAME, ca: true });
+  return { ...material, certPrivateKeyPem: pair.privateKeyPem, certPem, previousCertPems: [material.certPem, ...(material.previousCertPems ?? [])].slice(0, 4) };
 }
 
 export function loadPlatformKeys(material: PlatformKeyMaterial): PlatformKeys {

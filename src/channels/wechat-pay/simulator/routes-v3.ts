@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { aesGcmEncrypt, parseAuthorization } from '../v3-crypto.ts';
@@ -131,23 +132,22 @@ export function registerV3Routes(app: FastifyInstance, ctx: SimContext, nonces: 
   app.get(
     '/v3/certificates',
     wx(ctx, nonces, (_req, merchant) => {
-      const nonce = gcmNonce();
       return {
         status: 200,
         body: {
-          data: [
-            {
-              serial_no: ctx.keys.certSerial,
-              effective_time: rfc3339(ctx.keys.certNotBefore),
-              expire_time: rfc3339(ctx.keys.certNotAfter),
-              encrypt_certificate: {
-                algorithm: 'AEAD_AES_256_GCM',
-                nonce,
-                associated_data: 'certificate',
-                ciphertext: aesGcmEncrypt(merchant.apiV3Key, nonce, 'certificate', ctx.keys.material.certPem),
-              },
-            },
-          ],
+          // The signing certificate first, then earlier ones that are still valid (rotation overlap).
+          data: [ctx.keys.material.certPem, ...(ctx.keys.material.previousCertPems ?? [])]
+            .map((pem) => ({ pem, cert: new X509Certificate(pem) }))
+            .filter(({ cert }) => new Date(cert.validTo).getTime() > ctx.now())
+            .map(({ pem, cert }) => {
+              const n = gcmNonce();
+              return {
+                serial_no: cert.serialNumber.toUpperCase(),
+                effective_time: rfc3339(new Date(cert.validFrom).getTime()),
+                expire_time: rfc3339(new Date(cert.validTo).getTime()),
+                encrypt_certificate: { algorithm: 'AEAD_AES_256_GCM', nonce: n, associated_data: 'certificate', ciphertext: aesGcmEncrypt(merchant.apiV3Key, n, 'certificate', pem) },
+              };
+            }),
         },
       };
     }),

@@ -287,6 +287,8 @@ export interface WechatPaySimulator {
   faults: FaultSwitches;
   /** Mini-program login and 公众号 OAuth (jscode2session, sns/oauth2): app secrets, codes, openids. */
   open: import('./open-platform.ts').OpenPlatform;
+  /** A new platform certificate signs from now on; the previous one stays listed until it expires. */
+  rotatePlatformCertificate(): Promise<{ serial: string }>;
   ledger(mchid?: string): Ledger;
   close(): Promise<void>;
 }
