@@ -128,6 +128,7 @@ merchants
     return admin('PUT', `/apps/${appId}/channels/${ifCode}`, { params: kv(o.param), secrets: kv(o.secret) });
   });
 merchants.command('enable-ways <appId> <ifCode> <ways...>').action((appId, ifCode, ways) => admin('PUT', `/apps/${appId}/ways`, { ifCode, ways }));
+program.command('bill <appId> <ifCode> <date>').description('fetch, verify and store a channel bill (date yyyy-MM-dd)').action((appId, ifCode, date) => admin('POST', `/apps/${appId}/bills/${ifCode}`, { date }));
 program.command('notifications').option('--order <id>').action((o) => admin('GET', `/notifications${o.order ? `?orderId=${o.order}` : ''}`));
 program.command('resend <notificationId>').action((id) => admin('POST', `/notifications/${id}/resend`));
 

@@ -18,6 +18,7 @@ import { Reconciler } from './services/reconciler.ts';
 import { OrderWatch } from './services/order-watch.ts';
 import { ConfirmationService } from './services/confirmations.ts';
 import { PayerSessionService } from './services/payer-sessions.ts';
+import { BillService } from './services/bills.ts';
 import { buildHttpServer } from './http/server.ts';
 
 export interface Gateway {
@@ -37,6 +38,7 @@ export interface Gateway {
   watch: OrderWatch;
   confirmations: ConfirmationService;
   payerSessions: PayerSessionService;
+  bills: BillService;
   http: FastifyInstance;
   /** Listens and starts the background workers; resolves with the bound URL. */
   start(): Promise<string>;
@@ -70,6 +72,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const payOrders = new PayOrderService({ db, tenancy, channels, sync, notifications, log, publicUrl: config.publicUrl, qrKey, defaultExpireSeconds: config.defaultExpireSeconds, querySchedule: config.querySchedule, barPollSchedule: config.barPollSchedule, resolveOpenid: (appId, token, kind) => payerSessions.resolveOpenid(appId, token, kind) });
   const refunds = new RefundService({ db, channels, payOrders, sync, log, publicUrl: config.publicUrl, querySchedule: config.querySchedule });
   const callbacks = new CallbackService({ db, tenancy, channels, sync, log });
+  const bills = new BillService({ db, tenancy, channels, log });
   const reconciler = new Reconciler({ db, payOrders, refunds, log, querySchedule: config.querySchedule, barPollSchedule: config.barPollSchedule, barTimeoutSeconds: config.barTimeoutSeconds });
   const confirmations = new ConfirmationService({ db, payOrders, watch, key: createHmac('sha256', config.masterKey).update('polypay/client-token').digest(), log });
 
@@ -92,7 +95,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     });
   };
 
-  const gw = { config, db, log, qrKey, descriptors, channels, tenancy, notifications, sync, payOrders, refunds, callbacks, reconciler, watch, confirmations, payerSessions } as unknown as Gateway;
+  const gw = { config, db, log, qrKey, descriptors, channels, tenancy, notifications, sync, payOrders, refunds, callbacks, reconciler, watch, confirmations, payerSessions, bills } as unknown as Gateway;
   gw.http = await buildHttpServer(gw, log);
   gw.tick = tick;
   gw.start = async () => {

@@ -97,6 +97,26 @@ export interface CloseResult {
   status: 'CLOSED' | 'ALREADY_PAID';
 }
 
+export interface ChannelBillRow {
+  kind: 'pay' | 'refund';
+  time: string;
+  outTradeNo: string;
+  channelOrderNo: string;
+  outRefundNo?: string;
+  /** Paid or refunded amount, minor units. */
+  amount: number;
+  /** Channel fee as the channel prints it (may carry sub-fen precision). */
+  fee: string;
+  raw: Record<string, string>;
+}
+
+export interface ChannelBill {
+  rows: ChannelBillRow[];
+  summary: Record<string, string>;
+  /** Digest the channel vouched for, when it gives one. */
+  hash?: string;
+}
+
 export interface ReverseResult {
   status: 'REVERSED' | 'RETRY' | 'ALREADY_PAID';
 }
@@ -129,6 +149,8 @@ export interface PayChannel {
    * authorising, refunding it if it went through. RETRY: the channel asks to call again.
    */
   reversePayment?(ctx: ChannelContext, order: PayOrderInput): Promise<ReverseResult>;
+  /** The channel's trade bill for one day (yyyy-MM-dd, China time), verified and parsed. */
+  downloadBill?(ctx: ChannelContext, billDate: string): Promise<ChannelBill>;
   refund(ctx: ChannelContext, order: PayOrderInput, refund: RefundInput): Promise<RefundStatus>;
   queryRefund(ctx: ChannelContext, order: PayOrderInput, refund: RefundInput): Promise<RefundStatus>;
   /** Verifies (signature, timestamp, serial), decrypts and parses. Throws ChannelError('bad_signature' | 'mismatch' | 'protocol'). */

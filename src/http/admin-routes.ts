@@ -51,6 +51,16 @@ export function registerAdminRoutes(app: FastifyInstance, gw: Gateway): void {
       return { apps: await gw.tenancy.listApps() };
     });
 
+    admin.post<{ Params: { appId: string; ifCode: string }; Body: { date?: string } }>('/apps/:appId/bills/:ifCode', { schema: { tags: TAG, security, summary: 'Fetch, verify, parse and store a channel bill for one day', body: Type.Object({ date: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'yyyy-MM-dd (China time)' }) }) } }, async (req) => {
+      return gw.bills.fetch(req.params.appId, req.params.ifCode, String(req.body.date));
+    });
+    admin.get<{ Params: { appId: string; ifCode: string; date: string } }>('/apps/:appId/bills/:ifCode/:date', { schema: { tags: TAG, security, summary: 'A stored bill with its rows' } }, async (req) => {
+      const bill = await gw.db.query(`SELECT * FROM channel_bills WHERE app_id = $1 AND if_code = $2 AND bill_date = $3`, [req.params.appId, req.params.ifCode, req.params.date]);
+      if (!bill.rows[0]) throw new ApiError('NOT_FOUND', `bill ${req.params.date}`);
+      const rows = await gw.db.query(`SELECT line_no AS "lineNo", kind, trade_time AS "time", out_trade_no AS "outTradeNo", channel_order_no AS "channelOrderNo", out_refund_no AS "outRefundNo", amount, fee FROM channel_bill_rows WHERE bill_id = $1 ORDER BY line_no`, [bill.rows[0].id]);
+      return { bill: bill.rows[0], rows: rows.rows };
+    });
+
     admin.get<{ Params: { payOrderId: string } }>('/orders/:payOrderId', { schema: { tags: TAG, security, summary: 'A pay order with its refunds, timeline and notifications' } }, async (req) => {
       const order = await gw.db.query(`SELECT * FROM pay_orders WHERE pay_order_id = $1`, [req.params.payOrderId]);
       if (!order.rows[0]) throw new ApiError('NOT_FOUND', req.params.payOrderId);

@@ -48,7 +48,7 @@ describe('AlipayChannel in certificate mode', () => {
     assert.equal(again.status, 'SUCCESS', 'a repeat (fund_change N) is confirmed by a refund query');
     assert.equal((await channel.queryRefund(ctx, o, refund)).refundAmount, 234);
     assert.equal((await channel.closePayment(ctx, o)).status, 'ALREADY_PAID', 'TRADE_STATUS_ERROR resolved by a query');
-    const rows = await channel.downloadBill(ctx, new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10));
+    const rows = await channel.downloadBillRows(ctx, new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10));
     assert.ok(rows.some((r) => r.outTradeNo === o.payOrderId && r.amount === 1234));
   });
 

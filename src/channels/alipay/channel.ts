@@ -16,6 +16,7 @@ import {
   type ReverseResult,
 } from '../types.ts';
 import { downloadBill, type BillRow } from './bill.ts';
+import type { ChannelBill } from '../types.ts';
 import { AlipayClient, answerError, type AlipayAnswer, type AlipayClientDeps } from './client.ts';
 import { parseAlipayConfig } from './config.ts';
 import { buildTradeRequest, fen, gatewayReturnUrl, resolveWay, toPaymentStatus, toRefundStatus, yuan, BUYER_USER_ID } from './mapping.ts';
@@ -217,8 +218,26 @@ export class AlipayChannel implements PayChannel {
     return { outTradeNo, tradeNo: params.trade_no || undefined, amount: params.total_amount ? fen(params.total_amount, 'total_amount') : undefined };
   }
 
+  /** The gateway's bill contract (PayChannel.downloadBill): rows in our shape. */
+  async downloadBill(ctx: ChannelContext, billDate: string): Promise<ChannelBill> {
+    const rows = await this.downloadBillRows(ctx, billDate);
+    return {
+      summary: { rows: String(rows.length) },
+      rows: rows.map((r) => ({
+        kind: r.refundRequestNo ? ('refund' as const) : ('pay' as const),
+        time: (r.finishedAt ?? r.createdAt)?.toISOString() ?? '',
+        outTradeNo: r.outTradeNo,
+        channelOrderNo: r.tradeNo,
+        ...(r.refundRequestNo ? { outRefundNo: r.refundRequestNo } : {}),
+        amount: Math.abs(r.amount),
+        fee: '',
+        raw: { type: r.type, subject: r.subject, received: String(r.received) },
+      })),
+    };
+  }
+
   /** Reconciliation: the trade bill of a day ("yyyy-MM-dd") or month, fetched and parsed. */
-  async downloadBill(ctx: ChannelContext, billDate: string, billType: 'trade' | 'signcustomer' = 'trade'): Promise<BillRow[]> {
+  async downloadBillRows(ctx: ChannelContext, billDate: string, billType: 'trade' | 'signcustomer' = 'trade'): Promise<BillRow[]> {
     const client = this.client(ctx.config);
     const a = await client.call('alipay.data.dataservice.bill.downloadurl.query', { bill_type: billType, bill_date: billDate }, ctx.log);
     if (a.code !== '10000') throw answerError('alipay.data.dataservice.bill.downloadurl.query', a);

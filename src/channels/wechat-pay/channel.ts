@@ -3,6 +3,7 @@ import { newNonce } from '../../domain/ids.ts';
 import {
   ChannelError,
   type CallbackReply,
+  type ChannelBill,
   type ChannelConfig,
   type ChannelContext,
   type CloseResult,
@@ -16,6 +17,7 @@ import {
   type RefundStatus,
 } from '../types.ts';
 import { WechatPayClient, type WechatPayClientDeps } from './client.ts';
+import { downloadTradeBill } from './bill-download.ts';
 import { configuredAppIds, parseWechatPayConfig, type WechatPayConfig } from './config.ts';
 import { buildPrepayRequest, buildRefundBody, h5PayUrl, isWechatWay, sameCode, toPaymentStatus, toRefundStatus } from './mapping.ts';
 import { aesGcmDecrypt, appPaySign, jsapiPaySign } from './v3-crypto.ts';
@@ -235,6 +237,27 @@ export class WechatPayChannel implements PayChannel {
   }
 
   nackReply(reason: string): CallbackReply {
-    return { status: 500, contentType: 'application/json', body: JSON.stringify({ code: 'FAIL', message: reason }) };
+    // 4xx, not 500 (fault suite, test/faults): a refused callback (forged, tampered, unknown order)
+    // is the sender's fault, and WeChat retries on any 4xx/5xx alike (protocols.md §A.5); a 500
+    // made every forgery look like a gateway failure. Our own faults still answer 5xx (503).
+    return { status: 400, contentType: 'application/json', body: JSON.stringify({ code: 'FAIL', message: reason }) };
+  }
+
+  async downloadBill(ctx: ChannelContext, billDate: string): Promise<ChannelBill> {
+    const bill = await downloadTradeBill(this.client(ctx.config), billDate, 'ALL');
+    return {
+      hash: bill.hash,
+      summary: bill.summary.raw,
+      rows: bill.rows.map((r) => ({
+        kind: r.tradeState === 'REFUND' ? ('refund' as const) : ('pay' as const),
+        time: r.tradeTime,
+        outTradeNo: r.outTradeNo,
+        channelOrderNo: r.transactionId,
+        ...(r.outRefundNo ? { outRefundNo: r.outRefundNo } : {}),
+        amount: r.tradeState === 'REFUND' ? r.refundAmount : r.settlementAmount,
+        fee: r.fee,
+        raw: r.raw,
+      })),
+    };
   }
 }

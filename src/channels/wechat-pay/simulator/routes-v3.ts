@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { billFile, tradeBill } from './bills.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { aesGcmEncrypt, parseAuthorization } from '../v3-crypto.ts';
@@ -126,6 +127,20 @@ export function registerV3Routes(app: FastifyInstance, ctx: SimContext, nonces: 
     '/v3/refund/domestic/refunds/:out_refund_no',
     wx(ctx, nonces, (req, merchant) => ({ status: 200, body: refundView(findRefund(ctx, merchant.mchid, pathParam(req, 'out_refund_no'))) })),
   );
+
+  app.get('/v3/bill/tradebill', wx(ctx, nonces, (req, merchant) => ({ status: 200, body: tradeBill(ctx, merchant.mchid, req.query as Record<string, string | undefined>) })));
+
+  // The file itself: the request is signed like any call, the answer is not (protocols.md §A.2) —
+  // its integrity comes from the SHA1 in the tradebill answer.
+  app.get('/v3/billdownload/file', async (req, reply) => {
+    try {
+      const merchant = authenticate({ method: req.method, url: req.url, authorization: req.headers.authorization, body: '' }, ctx.state, nonces, ctx.now());
+      const body = billFile(ctx, merchant.mchid, String((req.query as Record<string, unknown>).token ?? ''));
+      return reply.type('application/octet-stream').send(body);
+    } catch (err) {
+      return sendError(ctx, req, reply, err);
+    }
+  });
 
   // Platform certificates, encrypted with the merchant's APIv3 key (protocols.md §A.2 and
   // vectors/wechatpay-v3-aesgcm-notify.json#certificates_response).
