@@ -52,10 +52,12 @@ export class NotificationService {
     // Signed once at creation, like Jeepay: every retry re-sends identical reqTime and sign.
     const payload = compact({ ...view, reqTime: Date.now() });
     const body = new URLSearchParams({ ...Object.fromEntries(Object.entries(payload).map(([k, v]) => [k, String(v)])), sign: signParams(payload, secret, 'MD5') }).toString();
+    // The schedule's first entry is the delay before the first attempt (docs/configuration.md);
+    // it used to be ignored (always now()), found by test/faults/merchant-down.test.ts.
     const r = await tx.query(
       `INSERT INTO merchant_notifications (order_type, order_id, event, mch_no, app_id, mch_order_no, url, body, next_attempt_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now()) ON CONFLICT (order_type, order_id, event) DO NOTHING`,
-      [type, orderId, event, mchNo, appId, mchOrderNo, url, body],
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9::float8)) ON CONFLICT (order_type, order_id, event) DO NOTHING`,
+      [type, orderId, event, mchNo, appId, mchOrderNo, url, body, this.#deps.schedule[0] ?? 0],
     );
     if (r.rowCount === 1) {
       await recordEvent(tx, { orderType: type, orderId, kind: 'notify', source: 'api', detail: { event, url } });

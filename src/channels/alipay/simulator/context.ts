@@ -20,9 +20,8 @@ export function toSimLog(logger: FastifyBaseLogger | false | undefined): SimLog 
   return logger ? logger : noopLog;
 }
 
-export interface Scheduler {
-  at(delayMs: number, fn: () => void): void;
-}
+export type { Scheduler } from '../../sandbox/kit.ts';
+import type { Scheduler } from '../../sandbox/kit.ts';
 
 export interface SimContext {
   state: SimState;

@@ -7,6 +7,7 @@ import { generateKeyMaterial, loadKeys } from './keys.ts';
 import { Notifier } from './notifier.ts';
 import { registerPages } from './pages.ts';
 import { SnapshotWriter, loadSnapshot } from './persistence.ts';
+import { TimerSet } from '../../sandbox/kit.ts';
 import { registerSandboxRoutes, tradeFor } from './routes-sandbox.ts';
 import { SimState, tradeView } from './state.ts';
 import { payTrade, scanTrade } from './trades.ts';
@@ -33,27 +34,6 @@ export function defaultFaults(): FaultSwitches {
     responseDelayMs: 0,
     refundNotAllowed: false,
   };
-}
-
-class TimerSet implements Scheduler {
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private closed = false;
-
-  at(delayMs: number, fn: () => void): void {
-    if (this.closed) return;
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, delayMs);
-    t.unref(); // the HTTP server keeps a standalone simulator alive; timers must not keep a test run alive
-    this.timers.add(t);
-  }
-
-  close(): void {
-    this.closed = true;
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
-  }
 }
 
 export async function startAlipaySimulator(opts: AlipaySimulatorOptions = {}): Promise<AlipaySimulator> {

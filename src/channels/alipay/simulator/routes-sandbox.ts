@@ -1,5 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { bearerTokenOk, sandboxBody } from '../../sandbox/kit.ts';
 import { appView, registerApp } from './apps.ts';
 import { checkBillLink, renderBill } from './bills.ts';
 import { AlipayError, type SimContext } from './context.ts';
@@ -16,26 +16,12 @@ import type { FaultSwitches, PayerOptions, RegisterAppInput, TradeRecord } from 
 
 type Json = Record<string, unknown>;
 
-function tokenOk(expected: string, header: string | undefined): boolean {
-  if (!header?.startsWith('Bearer ')) return false;
-  const a = createHash('sha256').update(header.slice(7)).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
-
 class BadRequest extends Error {}
 
 function body(req: FastifyRequest): Json {
-  const raw = typeof req.body === 'string' ? req.body : '';
-  if (raw.trim() === '') return {};
-  if ((req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(raw));
-  try {
-    const v: unknown = JSON.parse(raw);
-    if (v && typeof v === 'object' && !Array.isArray(v)) return v as Json;
-  } catch {
-    /* below */
-  }
-  throw new BadRequest('body must be a JSON object');
+  const b = sandboxBody(req);
+  if (b === null) throw new BadRequest('body must be a JSON object');
+  return b;
 }
 
 function opt(b: Json, name: string): string | undefined {
@@ -97,7 +83,7 @@ export function tradeFor(ctx: SimContext, b: { qrCode?: string; tradeNo?: string
 
 export function registerSandboxRoutes(app: FastifyInstance, ctx: SimContext, adminToken: string | undefined): void {
   const admin = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    if (adminToken !== undefined && !tokenOk(adminToken, req.headers.authorization)) {
+    if (adminToken !== undefined && !bearerTokenOk(adminToken, req.headers.authorization)) {
       await reply.code(401).header('WWW-Authenticate', 'Bearer').send({ code: 'UNAUTHORIZED', message: 'admin token required' });
     }
   };

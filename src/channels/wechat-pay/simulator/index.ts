@@ -5,6 +5,7 @@ import { KeyPool, generatePlatformMaterial, loadPlatformKeys, rotatePlatformCert
 import { registerMerchant } from './merchants.ts';
 import { Notifier } from './notifier.ts';
 import { SnapshotWriter, loadSnapshot } from './persistence.ts';
+import { TimerSet } from '../../sandbox/kit.ts';
 import { completeRefund, findRefund, settleDueRefund } from './refunds.ts';
 import { buildServer } from './server.ts';
 import { OpenPlatform } from './open-platform.ts';
@@ -34,28 +35,6 @@ export function defaultFaults(): FaultSwitches {
     notEnoughBalanceForRefunds: false,
     holdRefunds: false,
   };
-}
-
-class TimerSet implements Scheduler {
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private closed = false;
-
-  at(delayMs: number, fn: () => void): void {
-    if (this.closed) return;
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, delayMs);
-    // The HTTP server keeps a standalone simulator alive; timers alone must not keep a test run alive.
-    t.unref();
-    this.timers.add(t);
-  }
-
-  close(): void {
-    this.closed = true;
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
-  }
 }
 
 export async function startWechatPaySimulator(opts: WechatPaySimulatorOptions = {}): Promise<WechatPaySimulator> {

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { bearerTokenOk, sandboxBody } from '../../sandbox/kit.ts';
 import type { SimContext } from './context.ts';
 import { SimError } from './errors.ts';
 import { merchantView, registerMerchant } from './merchants.ts';
@@ -15,27 +15,10 @@ import type { FaultSwitches, OrderRecord, RefundOutcome, RegisterMerchantInput, 
 
 type Json = Record<string, unknown>;
 
-function tokenOk(expected: string, header: string | undefined): boolean {
-  if (!header?.startsWith('Bearer ')) return false;
-  // Compare digests so the comparison time does not depend on the token length either.
-  const a = createHash('sha256').update(header.slice(7)).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
-
 function body(req: FastifyRequest): Json {
-  const raw = typeof req.body === 'string' ? req.body : '';
-  if (raw.trim() === '') return {};
-  if ((req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
-    return Object.fromEntries(new URLSearchParams(raw));
-  }
-  try {
-    const v: unknown = JSON.parse(raw);
-    if (v && typeof v === 'object' && !Array.isArray(v)) return v as Json;
-  } catch {
-    /* reported below */
-  }
-  throw new SimError(400, 'BAD_REQUEST', 'body must be a JSON object');
+  const b = sandboxBody(req);
+  if (b === null) throw new SimError(400, 'BAD_REQUEST', 'body must be a JSON object');
+  return b;
 }
 
 function optString(b: Json, name: string): string | undefined {
@@ -104,7 +87,7 @@ export function applyFaults(target: FaultSwitches, patch: Json): void {
 
 export function registerSandboxRoutes(app: FastifyInstance, ctx: SimContext, adminToken: string | undefined): void {
   const admin = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    if (adminToken !== undefined && !tokenOk(adminToken, req.headers.authorization)) {
+    if (adminToken !== undefined && !bearerTokenOk(adminToken, req.headers.authorization)) {
       await reply.code(401).header('WWW-Authenticate', 'Bearer').send({ code: 'UNAUTHORIZED', message: 'admin token required' });
     }
   };

@@ -1,0 +1,52 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+
+/** Building blocks every channel simulator shares: timers, the admin token check, request bodies. */
+
+export interface Scheduler {
+  at(delayMs: number, fn: () => void): void;
+}
+
+/** Timers a simulator can cancel at once on close; unref'd so they never keep a test run alive. */
+export class TimerSet implements Scheduler {
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private closed = false;
+
+  at(delayMs: number, fn: () => void): void {
+    if (this.closed) return;
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, delayMs);
+    t.unref();
+    this.timers.add(t);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+}
+
+/** `Authorization: Bearer <token>`, compared as digests so timing reveals neither content nor length. */
+export function bearerTokenOk(expected: string, header: string | undefined): boolean {
+  if (!header?.startsWith('Bearer ')) return false;
+  const a = createHash('sha256').update(header.slice(7)).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+/** A sandbox admin/payer request body (JSON object or form); null when it is neither. */
+export function sandboxBody(req: FastifyRequest): Record<string, unknown> | null {
+  const raw = typeof req.body === 'string' ? req.body : '';
+  if (raw.trim() === '') return {};
+  if ((req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(raw));
+  try {
+    const v: unknown = JSON.parse(raw);
+    if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {
+    /* not JSON */
+  }
+  return null;
+}
