@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   ChannelError,
   type CallbackReply,
@@ -17,6 +16,7 @@ import {
 } from '../types.ts';
 import { downloadBill, type BillRow } from './bill.ts';
 import type { ChannelBill } from '../types.ts';
+import { ClientCache } from '../client-cache.ts';
 import { AlipayClient, answerError, type AlipayAnswer, type AlipayClientDeps } from './client.ts';
 import { parseAlipayConfig } from './config.ts';
 import { buildTradeRequest, fen, gatewayReturnUrl, resolveWay, toPaymentStatus, toRefundStatus, yuan, BUYER_USER_ID } from './mapping.ts';
@@ -50,30 +50,16 @@ function formHtml(action: string, params: Array<[string, string]>): string {
 export class AlipayChannel implements PayChannel {
   readonly ifCode = 'alipay';
   readonly #deps: AlipayChannelDeps;
-  readonly #clients = new Map<string, AlipayClient>();
+  readonly #clients: ClientCache<AlipayClient>;
 
   constructor(deps: AlipayChannelDeps = {}) {
     this.#deps = deps;
+    this.#clients = new ClientCache((config) => new AlipayClient(parseAlipayConfig(config), deps), deps.maxClients ?? 1000);
   }
 
   /** One client per distinct configuration (keys parsed once); keyed by a hash so secrets are not map keys. */
   client(config: ChannelConfig): AlipayClient {
-    const sorted = (r: Record<string, string>): [string, string][] => Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    const key = createHash('sha256').update(JSON.stringify([sorted(config.params), sorted(config.secrets)])).digest('hex');
-    const cached = this.#clients.get(key);
-    if (cached) {
-      this.#clients.delete(key);
-      this.#clients.set(key, cached);
-      return cached;
-    }
-    const client = new AlipayClient(parseAlipayConfig(config), this.#deps);
-    this.#clients.set(key, client);
-    while (this.#clients.size > (this.#deps.maxClients ?? 1000)) {
-      const oldest = this.#clients.keys().next().value;
-      if (oldest === undefined) break;
-      this.#clients.delete(oldest);
-    }
-    return client;
+    return this.#clients.get(config);
   }
 
   async createPayment(ctx: ChannelContext, order: PayOrderInput): Promise<CreatePaymentResult> {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { newNonce } from '../../domain/ids.ts';
 import {
   ChannelError,
@@ -17,6 +16,7 @@ import {
   type RefundStatus,
 } from '../types.ts';
 import { WechatPayClient, type WechatPayClientDeps } from './client.ts';
+import { ClientCache } from '../client-cache.ts';
 import { downloadTradeBill } from './bill-download.ts';
 import { configuredAppIds, parseWechatPayConfig, type WechatPayConfig } from './config.ts';
 import { buildPrepayRequest, buildRefundBody, h5PayUrl, isWechatWay, sameCode, toPaymentStatus, toRefundStatus } from './mapping.ts';
@@ -72,10 +72,11 @@ function checkOwner(obj: Record<string, unknown>, config: WechatPayConfig, opts:
 export class WechatPayChannel implements PayChannel {
   readonly ifCode = 'wxpay';
   readonly #deps: WechatPayChannelDeps;
-  readonly #clients = new Map<string, WechatPayClient>();
+  readonly #clients: ClientCache<WechatPayClient>;
 
   constructor(deps: WechatPayChannelDeps = {}) {
     this.#deps = deps;
+    this.#clients = new ClientCache((config) => new WechatPayClient(parseWechatPayConfig(config), deps), deps.maxClients ?? 1000);
   }
 
   /**
@@ -84,23 +85,7 @@ export class WechatPayChannel implements PayChannel {
    * map keys; a changed config simply gets a new entry.
    */
   client(config: ChannelConfig): WechatPayClient {
-    const sorted = (r: Record<string, string>): [string, string][] => Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    const key = createHash('sha256').update(JSON.stringify([sorted(config.params), sorted(config.secrets)])).digest('hex');
-    const cached = this.#clients.get(key);
-    if (cached) {
-      this.#clients.delete(key);
-      this.#clients.set(key, cached);
-      return cached;
-    }
-    const client = new WechatPayClient(parseWechatPayConfig(config), this.#deps);
-    this.#clients.set(key, client);
-    const max = this.#deps.maxClients ?? 1000;
-    while (this.#clients.size > max) {
-      const oldest = this.#clients.keys().next().value;
-      if (oldest === undefined) break;
-      this.#clients.delete(oldest);
-    }
-    return client;
+    return this.#clients.get(config);
   }
 
   #nowSeconds(): string {
