@@ -20,6 +20,7 @@ declare module 'fastify' {
   }
 }
 
+const CALLBACK_URL = /^\/api\/(pay|refund)\/notify\//;
 const DB_DOWN = /ECONNREFUSED|ECONNRESET|terminating connection|Connection terminated|connection timeout|the database system is (starting up|shutting down)|Client has encountered a connection error|timeout exceeded when trying to connect/i;
 
 export async function buildHttpServer(gw: Gateway, logger: PinoLogger): Promise<FastifyInstance> {
@@ -49,13 +50,23 @@ export async function buildHttpServer(gw: Gateway, logger: PinoLogger): Promise<
   });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
-    if (err instanceof ApiError) return sendError(reply, err);
+    // Channel callbacks: to the channel any 2xx means "received, stop retrying", so a callback we
+    // refuse (e.g. a body that is not JSON) must get a 4xx, not the merchant API's HTTP 200 error
+    // envelope (found by test/faults/fuzz.test.ts).
+    const callback = CALLBACK_URL.test(req.url);
+    if (err instanceof ApiError) return callback && err.httpStatus < 400 ? reply.status(400).send(errorBody(err.key, err.message)) : sendError(reply, err);
     if (err.validation) {
       const msg = `${err.validationContext ?? 'body'}${err.validation[0]?.instancePath ?? ''} ${err.validation[0]?.message ?? 'is invalid'}`;
-      return reply.status(200).send(errorBody('PARAM_INVALID', `a parameter is missing or malformed: ${msg}`));
+      return reply.status(callback ? 400 : 200).send(errorBody('PARAM_INVALID', `a parameter is missing or malformed: ${msg}`));
     }
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       return reply.status(err.statusCode).send(errorBody('PARAM_INVALID', err.message));
+    }
+    // PostgreSQL cannot store a NUL character in text (22021; 22P05 inside jsonb): such input is the
+    // caller's error, not a 500 with a stack (found by test/faults/fuzz.test.ts: appId "\u0000").
+    const pgCode = String((err as { code?: string }).code ?? '');
+    if (pgCode === '22021' || pgCode === '22P05') {
+      return reply.status(callback ? 400 : 200).send(errorBody('PARAM_INVALID', 'a parameter contains a character that cannot be stored (NUL, \\u0000)'));
     }
     if (DB_DOWN.test(err.message) || DB_DOWN.test(String((err as { code?: string }).code ?? ''))) {
       req.log.error({ err: err.message, url: req.url }, 'database unavailable');

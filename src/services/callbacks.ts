@@ -32,6 +32,9 @@ export class CallbackService {
     const d = this.#d;
     const channel = d.channels.get(ifCode);
     if (!channel) return { status: 404, contentType: 'text/plain', body: 'unknown channel' };
+    // Our ids are short alphanumerics; anything else (e.g. a NUL byte, which PostgreSQL refuses in
+    // text and answered with a 500) cannot name an order (found by test/faults/fuzz.test.ts).
+    if (!/^[0-9A-Za-z_-]{1,64}$/.test(orderId)) return channel.nackReply('unknown order');
     const refund = kind === 'refund' ? await getRefund(d.db, orderId) : null;
     const payOrderId = kind === 'pay' ? orderId : refund?.pay_order_id;
     const order = payOrderId ? await getPayOrder(d.db, payOrderId) : null;

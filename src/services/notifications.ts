@@ -4,7 +4,6 @@ import type { Logger } from '../channels/types.ts';
 import { signParams } from '../merchant-api/sign.ts';
 import { compact, payOrderView, refundOrderView } from '../merchant-api/views.ts';
 import type { PayOrderRow, RefundOrderRow } from './order-store.ts';
-import { recordEvent } from './order-store.ts';
 
 export interface NotificationDeps {
   db: Db;
@@ -59,10 +58,8 @@ export class NotificationService {
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9::float8)) ON CONFLICT (order_type, order_id, event) DO NOTHING`,
       [type, orderId, event, mchNo, appId, mchOrderNo, url, body, this.#deps.schedule[0] ?? 0],
     );
-    if (r.rowCount === 1) {
-      await recordEvent(tx, { orderType: type, orderId, kind: 'notify', source: 'api', detail: { event, url } });
-      this.wakeSoon();
-    }
+    // The notification row is its own timeline entry (admin /orders/:id lists it with its attempts).
+    if (r.rowCount === 1) this.wakeSoon();
   }
 
   /** Asks the dispatcher to run right after the current transaction has had time to commit. */
@@ -104,14 +101,16 @@ export class NotificationService {
           WHERE state = 0 AND next_attempt_at <= now() ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [batch],
       );
-      const out: Claimed[] = [];
-      for (const row of due.rows) {
-        const attemptNo = row.attempts + 1;
-        await tx.query(`UPDATE merchant_notifications SET attempts = $2, next_attempt_at = now() + make_interval(secs => $3), updated_at = now() WHERE id = $1`, [row.id, attemptNo, LEASE_SECONDS]);
-        await tx.query(`INSERT INTO notification_attempts (notification_id, attempt_no, result, duration_ms) VALUES ($1, $2, 'sending', 0)`, [row.id, attemptNo]);
-        out.push({ ...row, attemptNo });
-      }
-      return out;
+      if (due.rows.length === 0) return [];
+      const ids = due.rows.map((r) => r.id);
+      // One statement per batch: lease the rows and write their attempt rows.
+      await tx.query(
+        `WITH leased AS (UPDATE merchant_notifications SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => $2), updated_at = now()
+                          WHERE id = ANY($1::int8[]) RETURNING id, attempts)
+         INSERT INTO notification_attempts (notification_id, attempt_no, result, duration_ms) SELECT id, attempts, 'sending', 0 FROM leased`,
+        [ids, LEASE_SECONDS],
+      );
+      return due.rows.map((row) => ({ ...row, attemptNo: row.attempts + 1 }));
     });
   }
 

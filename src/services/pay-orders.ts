@@ -88,19 +88,20 @@ export class PayOrderService {
     const requestHash = hashRequest({ ...req, currency });
 
     const payOrderId = newOrderId('P');
-    const inserted = await d.db.transaction(async (tx) => {
-      const r = await tx.query<PayOrderRow>(
-        `INSERT INTO pay_orders (pay_order_id, mch_no, app_id, mch_order_no, if_code, way_code, amount, currency, subject, body, client_ip, notify_url, return_url,
+    // One statement inserts the order and its first timeline event: atomic without a BEGIN/COMMIT
+    // round trip pair (this is the hottest write of the gateway; see docs/benchmarks.md).
+    const r = await d.db.query<PayOrderRow>(
+      `WITH o AS (
+         INSERT INTO pay_orders (pay_order_id, mch_no, app_id, mch_order_no, if_code, way_code, amount, currency, subject, body, client_ip, notify_url, return_url,
                                  channel_extra, ext_param, division_mode, request_hash, expired_at, next_check_at, channel_user)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, now() + make_interval(secs => $18), now() + interval '60 seconds', $19)
-         ON CONFLICT (mch_no, mch_order_no) DO NOTHING RETURNING *`,
-        [payOrderId, app.mchNo, app.appId, req.mchOrderNo, ifCode, way, req.amount, currency, req.subject, req.body, req.clientIp ?? null, req.notifyUrl ?? null, req.returnUrl ?? null,
-          req.channelExtra ?? null, req.extParam ?? null, req.divisionMode ?? 0, requestHash, expireSeconds, payerOpenid],
-      );
-      const row = r.rows[0];
-      if (row) await recordEvent(tx, { orderType: 'pay', orderId: payOrderId, kind: 'created', source: 'api', to: PayState.INIT, detail: { wayCode: way, requestedWay: req.wayCode, ifCode, amount: req.amount } });
-      return row ?? null;
-    });
+         ON CONFLICT (mch_no, mch_order_no) DO NOTHING RETURNING *),
+       e AS (INSERT INTO order_events (order_type, order_id, kind, to_state, source, detail) SELECT 'pay', pay_order_id, 'created', 0, 'api', $20::jsonb FROM o)
+       SELECT * FROM o`,
+      [payOrderId, app.mchNo, app.appId, req.mchOrderNo, ifCode, way, req.amount, currency, req.subject, req.body, req.clientIp ?? null, req.notifyUrl ?? null, req.returnUrl ?? null,
+        req.channelExtra ?? null, req.extParam ?? null, req.divisionMode ?? 0, requestHash, expireSeconds, payerOpenid, JSON.stringify({ wayCode: way, requestedWay: req.wayCode, ifCode, amount: req.amount })],
+    );
+    const inserted = r.rows[0] ?? null;
     if (!inserted) return this.#repeat(app, req.mchOrderNo, requestHash);
 
     const input = toChannelInput(inserted, d.publicUrl);
@@ -128,31 +129,28 @@ export class PayOrderService {
     const d = this.#d;
     const schedule = BAR_WAYS.has(order.way_code as WayCode) ? d.barPollSchedule : d.querySchedule;
     const firstCheck = new Date(Date.now() + (schedule[0] ?? 10) * 1000);
-    return d.db.transaction(async (tx) => {
-      const current = (await lockPayOrder(tx, order.pay_order_id)) as PayOrderRow;
-      if (current.state !== PayState.INIT) return current; // closed meanwhile; the reconciler/callbacks settle the channel side
-      let updated: PayOrderRow | null;
+    // Compare-and-set from INIT (no row lock needed): if the order moved meanwhile (closed by the
+    // merchant), the update matches nothing and the current row is returned as it is.
+    const updated = await d.db.transaction(async (tx) => {
       if (result instanceof ChannelError) {
         const unknownOutcome = result.kind === 'timeout' || result.kind === 'system' || result.kind === 'bad_signature' || result.kind === 'protocol' || result.kind === 'mismatch';
         const errCode = result.channelCode ?? result.kind.toUpperCase();
         const errMsg = result.channelMessage ?? result.message;
-        await recordEvent(tx, { orderType: 'pay', orderId: order.pay_order_id, kind: 'channel', source: 'api', detail: { op: 'create', error: result.kind, errCode, errMsg } });
-        updated = unknownOutcome
-          ? await transitionPay(tx, current, PayState.PAYING, 'api', { err_code: errCode, err_msg: `outcome unknown, the gateway will query the channel: ${errMsg}`, next_check_at: firstCheck })
-          : await transitionPay(tx, current, PayState.FAIL, 'api', { err_code: errCode, err_msg: errMsg, next_check_at: null });
+        const detail = { op: 'create', error: result.kind, errCode, errMsg };
         if (unknownOutcome) d.log.warn({ payOrderId: order.pay_order_id, kind: result.kind, errMsg }, 'channel outcome unknown at create; will query');
-      } else {
-        await recordEvent(tx, { orderType: 'pay', orderId: order.pay_order_id, kind: 'channel', source: 'api', detail: { op: 'create', status: result.status, payDataType: result.payDataType } });
-        const patch = { pay_data_type: result.payDataType, pay_data: result.payData, channel_order_no: result.channelOrderNo ?? null, channel_user: result.channelUser ?? null, err_code: result.errCode ?? null, err_msg: result.errMsg ?? null };
-        if (result.status === 'WAITING') updated = await transitionPay(tx, current, PayState.PAYING, 'api', { ...patch, next_check_at: firstCheck });
-        else if (result.status === 'FAIL') updated = await transitionPay(tx, current, PayState.FAIL, 'api', { ...patch, next_check_at: null });
-        else {
-          updated = await transitionPay(tx, current, PayState.SUCCESS, 'api', { ...patch, success_at: new Date(), next_check_at: null });
-          if (updated) await d.notifications.enqueuePay(tx, updated);
-        }
+        return unknownOutcome
+          ? transitionPay(tx, order, PayState.PAYING, 'api', { err_code: errCode, err_msg: `outcome unknown, the gateway will query the channel: ${errMsg}`, next_check_at: firstCheck }, detail)
+          : transitionPay(tx, order, PayState.FAIL, 'api', { err_code: errCode, err_msg: errMsg, next_check_at: null }, detail);
       }
-      return updated ?? current;
+      const detail = { op: 'create', status: result.status, payDataType: result.payDataType };
+      const patch = { pay_data_type: result.payDataType, pay_data: result.payData, channel_order_no: result.channelOrderNo ?? null, channel_user: result.channelUser ?? order.channel_user, err_code: result.errCode ?? null, err_msg: result.errMsg ?? null };
+      if (result.status === 'WAITING') return transitionPay(tx, order, PayState.PAYING, 'api', { ...patch, next_check_at: firstCheck }, detail);
+      if (result.status === 'FAIL') return transitionPay(tx, order, PayState.FAIL, 'api', { ...patch, next_check_at: null }, detail);
+      const paid = await transitionPay(tx, order, PayState.SUCCESS, 'api', { ...patch, success_at: new Date(), next_check_at: null }, detail);
+      if (paid) await d.notifications.enqueuePay(tx, paid);
+      return paid;
     });
+    return updated ?? (await getPayOrder(d.db, order.pay_order_id)) ?? order;
   }
 
   /** The unified-order answer for an order (also for idempotent repeats). */

@@ -37,7 +37,7 @@ for (const leg of dbLegs()) {
     test('the payer never confirms: reversed at the channel after the timeout, order revoked (4)', async () => {
       const d = await bar('ALI_BAR', '282000000000000078');
       assert.equal(d.orderState, 1);
-      await waitFor('reversed', async () => (await state(d.payOrderId)) === 4, 12_000);
+      await waitFor('reversed', async () => (await state(d.payOrderId)) === 4, 25_000);
       const trade = ali.ledger(DEMO_ALIPAY_APPID).trades.find((t) => t.out_trade_no === d.payOrderId);
       assert.equal(trade?.trade_status, 'TRADE_CLOSED');
     });
