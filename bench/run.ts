@@ -24,7 +24,7 @@ const QUICK = args.includes('--quick');
 const PREFILL = args.includes('--prefill') ? Number(args[args.indexOf('--prefill') + 1]) : 0;
 const PHASE_MS = QUICK ? 4000 : 10_000;
 const CONCURRENCY = 32;
-const POOL = 10;
+const POOL = Number(process.env.BENCH_POOL ?? 10);
 const ADMIN = `bench-admin-${randomBytes(6).toString('hex')}`;
 const DEMO = { mchNo: 'MBENCH01', appId: 'benchapp00000001', appSecret: 'bench-app-secret-0123456789abcdef' };
 const log = (s: string) => process.stdout.write(`${s}\n`);
