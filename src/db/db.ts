@@ -61,6 +61,13 @@ async function openPostgres(url: string, poolSize: number): Promise<Db> {
     async transaction(fn) {
       const client = await pool.connect();
       let broken = false;
+      // A checked-out client has no pool 'error' listener: a connection cut mid-transaction (server
+      // crash or restart) was an unhandled 'error' event that killed the process (found by
+      // test/faults/db-loss.test.ts). The failed query rejects on its own; here we only mark the client.
+      const onError = () => {
+        broken = true;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await fn({ query: (sql, params) => run(client, sql, params) });
@@ -74,6 +81,7 @@ async function openPostgres(url: string, poolSize: number): Promise<Db> {
         }
         throw err;
       } finally {
+        client.removeListener('error', onError);
         client.release(broken);
       }
     },
