@@ -9,7 +9,7 @@ import { ChannelError, type ChannelContext, type CreatePaymentResult, type Logge
 import type { MerchantApp, TenancyService } from './tenancy.ts';
 import type { NotificationService } from './notifications.ts';
 import type { OrderSync } from './order-sync.ts';
-import { type PayOrderRow, getPayOrder, lockPayOrder, recordEvent, transitionPay } from './order-store.ts';
+import { type PayOrderRow, getPayOrder, lockPayOrder, recordEvent, setPayNextCheck, transitionPay } from './order-store.ts';
 
 export interface UnifiedOrderRequest {
   mchOrderNo: string;
@@ -227,6 +227,13 @@ export class PayOrderService {
         if (res.status === 'ALREADY_PAID') {
           const synced = await this.syncWithChannel(order, source);
           if (synced.state === PayState.SUCCESS || synced.state === PayState.REFUNDED) throw new ApiError('ORDER_STATE_INVALID', `order ${order.pay_order_id} is paid`);
+          // The channel refused the close because the order is paid, but the query that would record
+          // the payment failed: never answer "closed" for it (found by test/faults/channel-misbehaviour);
+          // refuse, and have the reconciler ask again soon (not at once: the channel is failing).
+          if (synced.state === PayState.INIT || synced.state === PayState.PAYING) {
+            await setPayNextCheck(this.#d.db, order.pay_order_id, new Date(Date.now() + (this.#d.querySchedule[0] ?? 10) * 1000));
+            throw new ApiError('ORDER_STATE_INVALID', `the channel reports order ${order.pay_order_id} paid; the payment is being confirmed`);
+          }
           return synced;
         }
       } catch (err) {
