@@ -18,7 +18,7 @@ import { downloadBill, type BillRow } from './bill.ts';
 import type { ChannelBill } from '../types.ts';
 import { ClientCache } from '../client-cache.ts';
 import { AlipayClient, answerError, type AlipayAnswer, type AlipayClientDeps } from './client.ts';
-import { parseAlipayConfig } from './config.ts';
+import { parseAlipayConfig, type AlipayConfig } from './config.ts';
 import { buildTradeRequest, fen, gatewayReturnUrl, resolveWay, toPaymentStatus, toRefundStatus, yuan, BUYER_USER_ID } from './mapping.ts';
 
 /** Alipay OpenAPI gateway protocol, direct merchant. Wire details: protocols.md §C. */
@@ -66,7 +66,7 @@ export class AlipayChannel implements PayChannel {
     const client = this.client(ctx.config);
     const way = resolveWay(order);
     const returnUrl = gatewayReturnUrl(order.notifyUrl);
-    const { method, biz } = buildTradeRequest(way, order, order.returnUrl ?? returnUrl);
+    const { method, biz } = buildTradeRequest(way, order, order.returnUrl ?? returnUrl, client.config.isv?.pid);
     const wanted = order.extra.payDataType;
 
     if (way === 'ALI_APP') {
@@ -186,7 +186,7 @@ export class AlipayChannel implements PayChannel {
     const params: Record<string, string> = {};
     for (const [k, v] of new URLSearchParams(request.rawBody.toString('utf8'))) params[k] = v;
     client.verifyParams(params);
-    checkOwner(params, client.config.appId, client.config.sellerId);
+    checkOwner(params, client.config);
     if (params.notify_type !== undefined && params.notify_type !== 'trade_status_sync') throw protocol(`unexpected notify_type ${params.notify_type}`);
     return { kind: 'pay', payment: toPaymentStatus(params), ...(params.notify_id ? { eventId: params.notify_id } : {}) };
   }
@@ -198,7 +198,7 @@ export class AlipayChannel implements PayChannel {
   verifyReturn(ctx: ChannelContext, params: Record<string, string>): { outTradeNo: string; tradeNo: string | undefined; amount: number | undefined } {
     const client = this.client(ctx.config);
     client.verifyParams(params);
-    checkOwner(params, client.config.appId, client.config.sellerId);
+    checkOwner(params, client.config);
     const outTradeNo = params.out_trade_no;
     if (!outTradeNo) throw protocol('return parameters lack out_trade_no');
     return { outTradeNo, tradeNo: params.trade_no || undefined, amount: params.total_amount ? fen(params.total_amount, 'total_amount') : undefined };
@@ -256,8 +256,12 @@ export class AlipayChannel implements PayChannel {
   }
 }
 
-function checkOwner(params: Record<string, string>, appId: string, sellerId: string | undefined): void {
+/** app_id is the caller (the provider's app in ISV mode), auth_app_id the merchant acted for (§C.5). */
+function checkOwner(params: Record<string, string>, config: AlipayConfig): void {
+  const { appId, sellerId } = config;
   if (params.app_id !== appId) throw new ChannelError('mismatch', `alipay: parameters name app_id ${params.app_id ?? '(none)'}, configured ${appId}`);
+  const authAppId = config.isv?.authAppId;
+  if (authAppId !== undefined && params.auth_app_id !== authAppId) throw new ChannelError('mismatch', `alipay: parameters name auth_app_id ${params.auth_app_id ?? '(none)'}, authorised ${authAppId}`);
   if (sellerId !== undefined && params.seller_id !== sellerId) {
     throw new ChannelError('mismatch', `alipay: parameters name seller_id ${params.seller_id ?? '(none)'}, configured ${sellerId}`);
   }

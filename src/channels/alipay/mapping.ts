@@ -102,8 +102,8 @@ const PRODUCT: Record<ConcreteAlipayWay, { method: string; product: string }> = 
   ALI_WAP: { method: 'alipay.trade.wap.pay', product: 'QUICK_WAP_WAY' },
 };
 
-/** biz_content of the create call for a way (§C.4). */
-export function buildTradeRequest(way: ConcreteAlipayWay, order: PayOrderInput, quitUrl: string | undefined): TradeRequest {
+/** biz_content of the create call for a way (§C.4); `isvPid` credits a service provider (ISV mode, §C.1). */
+export function buildTradeRequest(way: ConcreteAlipayWay, order: PayOrderInput, quitUrl: string | undefined, isvPid?: string): TradeRequest {
   // Alipay settles CNY here; a foreign-currency order must not become a CNY charge.
   if (order.currency !== 'CNY') throw paramError(`currency ${order.currency} is not supported, only CNY`);
   const subject = cut(order.subject, 256);
@@ -130,6 +130,7 @@ export function buildTradeRequest(way: ConcreteAlipayWay, order: PayOrderInput, 
     Object.assign(biz, buyer);
   }
   if (way === 'ALI_WAP' && quitUrl) biz.quit_url = quitUrl;
+  if (isvPid) biz.extend_params = { sys_service_provider_id: isvPid };
   return { method, biz };
 }
 

@@ -81,12 +81,17 @@ export function tradeFor(ctx: SimContext, b: { qrCode?: string; tradeNo?: string
   return t;
 }
 
-export function registerSandboxRoutes(app: FastifyInstance, ctx: SimContext, adminToken: string | undefined): void {
-  const admin = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+/** preHandler of admin routes: the bearer token, when the simulator was given one. */
+export function adminGuard(adminToken: string | undefined) {
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (adminToken !== undefined && !bearerTokenOk(adminToken, req.headers.authorization)) {
       await reply.code(401).header('WWW-Authenticate', 'Bearer').send({ code: 'UNAUTHORIZED', message: 'admin token required' });
     }
   };
+}
+
+export function registerSandboxRoutes(app: FastifyInstance, ctx: SimContext, adminToken: string | undefined): void {
+  const admin = adminGuard(adminToken);
 
   app.post('/sandbox/v1/apps', { preHandler: admin }, async (req, reply) => {
     try {
