@@ -19,7 +19,8 @@ import type { ChannelBill } from '../types.ts';
 import { ClientCache } from '../client-cache.ts';
 import { AlipayClient, answerError, type AlipayAnswer, type AlipayClientDeps } from './client.ts';
 import { parseAlipayConfig, type AlipayConfig } from './config.ts';
-import { buildTradeRequest, fen, gatewayReturnUrl, resolveWay, toPaymentStatus, toRefundStatus, yuan, BUYER_USER_ID } from './mapping.ts';
+import { buildTradeRequest, buyerOf, fen, gatewayReturnUrl, resolveWay, toPaymentStatus, toRefundStatus, yuan } from './mapping.ts';
+import { buyerAppId, lookupBuyer, publicAppAuthorizeUrl } from './identity.ts';
 
 /** Alipay OpenAPI gateway protocol, direct merchant. Wire details: protocols.md §C. */
 
@@ -62,8 +63,31 @@ export class AlipayChannel implements PayChannel {
     return this.#clients.get(config);
   }
 
-  async createPayment(ctx: ChannelContext, order: PayOrderInput): Promise<CreatePaymentResult> {
+  /**
+   * Turns channelExtra.sessionToken (a payer identified through our Alipay login routes) into the
+   * buyer; set by src/http/alipay-identity-routes.ts, which knows the payer-session service.
+   */
+  resolveBuyerSession: ((token: string, alipayAppId: string) => { buyerUserId: string } | { buyerOpenId: string }) | undefined;
+
+  /** The order with the buyer its session token names (ALI_JSAPI / ALI_LITE / ALI), if it names none itself. */
+  #withSessionBuyer(order: PayOrderInput, client: AlipayClient): PayOrderInput {
+    const token = order.extra.sessionToken;
+    if (typeof token !== 'string' || buyerOf(order.extra) !== undefined) return order;
+    if (!['ALI_JSAPI', 'ALI_LITE', 'ALI'].includes(order.wayCode)) return order;
+    if (!this.resolveBuyerSession) throw new ChannelError('misconfigured', 'alipay: payer sessions are not available');
+    let buyer: { buyerUserId: string } | { buyerOpenId: string };
+    try {
+      buyer = this.resolveBuyerSession(token, buyerAppId(client.config));
+    } catch (err) {
+      // Refused before anything is sent: the order fails with the reason.
+      throw new ChannelError('rejected', `alipay: ${(err as Error).message}`, { channelCode: 'PARAM_ERROR', channelMessage: (err as Error).message });
+    }
+    return { ...order, extra: { ...order.extra, ...buyer } };
+  }
+
+  async createPayment(ctx: ChannelContext, input: PayOrderInput): Promise<CreatePaymentResult> {
     const client = this.client(ctx.config);
+    const order = this.#withSessionBuyer(input, client);
     const way = resolveWay(order);
     const returnUrl = gatewayReturnUrl(order.notifyUrl);
     const { method, biz } = buildTradeRequest(way, order, order.returnUrl ?? returnUrl, client.config.isv?.pid);
@@ -92,7 +116,9 @@ export class AlipayChannel implements PayChannel {
     const tradeNo = a.data.trade_no;
     if (typeof tradeNo !== 'string' || tradeNo === '') throw protocol('trade.create answer lacks trade_no');
     // my.tradePay({ tradeNO }) / AlipayJSBridge 'tradePay' take the trade number (jeepay.md §3.6).
-    return { status: 'WAITING', payDataType: 'aliapp', payData: JSON.stringify({ alipayTradeNo: tradeNo }), channelOrderNo: tradeNo };
+    const buyer = buyerOf(order.extra);
+    const channelUser = buyer ? ('buyer_id' in buyer ? buyer.buyer_id : buyer.buyer_open_id) : undefined;
+    return { status: 'WAITING', payDataType: 'aliapp', payData: JSON.stringify({ alipayTradeNo: tradeNo }), channelOrderNo: tradeNo, ...(channelUser ? { channelUser } : {}) };
   }
 
   /** alipay.trade.pay (§C.4): 10000 paid, 10003 the payer is entering the password, 40004 declined. */
@@ -232,18 +258,14 @@ export class AlipayChannel implements PayChannel {
     return downloadBill(url, this.#deps.send);
   }
 
-  /**
-   * OAuth user lookup (alipay.system.oauth.token): apps created after 2023 receive open_id,
-   * older ones user_id — either is returned, never a missing one as "undefined" (Jeepay #123).
-   */
-  async lookupBuyer(ctx: ChannelContext, authCode: string): Promise<{ buyerUserId: string } | { buyerOpenId: string }> {
-    const a = await this.client(ctx.config).call('alipay.system.oauth.token', undefined, ctx.log, { params: { grant_type: 'authorization_code', code: authCode } });
-    if (a.code !== '10000') throw answerError('alipay.system.oauth.token', a);
-    const userId = a.data.user_id;
-    const openId = a.data.open_id;
-    if (typeof userId === 'string' && BUYER_USER_ID.test(userId)) return { buyerUserId: userId };
-    if (typeof openId === 'string' && openId !== '') return { buyerOpenId: openId };
-    throw protocol('oauth answer carries neither user_id nor open_id');
+  /** OAuth user lookup (identity.ts): user_id or open_id, with the Alipay app it belongs to. */
+  lookupBuyer(ctx: ChannelContext, authCode: string): ReturnType<typeof lookupBuyer> {
+    return lookupBuyer(this.client(ctx.config), authCode, ctx.log);
+  }
+
+  /** Where a 生活号 H5 page sends the buyer for a silent (auth_base) authorisation. */
+  oauthAuthorizeUrl(config: ChannelConfig, redirectUri: string, state: string): string {
+    return publicAppAuthorizeUrl(this.client(config).config, redirectUri, state);
   }
 
   /** Alipay stops retrying only on the 7 characters `success` (§C.5). */

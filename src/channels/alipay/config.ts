@@ -27,6 +27,7 @@ export const alipayConfigFields: readonly ConfigField[] = [
   // app-to-app authorisation flow, src/channels/alipay/app-auth-service.ts).
   { name: 'isvPid', label: '服务商PID', secret: false, required: false, description: "ISV mode: the service provider's partner id (2088…), sent as extend_params.sys_service_provider_id on trade creation." },
   { name: 'openAuthUrl', label: '授权页地址', secret: false, required: false, description: `Base of Alipay's authorisation pages (appToAppAuth.htm, publicAppAuthorize.htm). Defaults to ${DEFAULT_OPEN_AUTH_URL}; the sandbox points it at the simulator.` },
+  { name: 'oauthReturnHosts', label: 'OAuth return hosts', secret: false, required: false, description: 'Comma-separated hosts a 生活号 payer may be sent back to after the Alipay web authorisation (prevents open redirects).' },
   { name: 'appAuthToken', label: 'app_auth_token', secret: true, required: false, description: 'ISV sub-merchant: the app authorisation token passed on every call (from the authorisation flow).' },
   { name: 'appAuthRefreshToken', label: 'app_refresh_token', secret: true, required: false, description: 'ISV sub-merchant: refreshes appAuthToken before it expires.' },
   { name: 'authAppId', label: '授权商户APPID', secret: false, required: false, description: "ISV sub-merchant: the merchant's own app id (auth_app_id); notifications naming another are refused." },

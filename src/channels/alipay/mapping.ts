@@ -55,7 +55,7 @@ export function authCodeOf(extra: Record<string, unknown>): string | undefined {
 
 /**
  * The generic way ALI picks a concrete way, first match wins:
- *   authCode → ALI_BAR; buyerUserId/buyerOpenId → ALI_JSAPI; a returnUrl → ALI_WAP (Alipay's
+ *   authCode → ALI_BAR; buyerUserId/buyerOpenId or a payer sessionToken → ALI_JSAPI; a returnUrl → ALI_WAP (Alipay's
  *   WAP cashier also works on a desktop browser); otherwise ALI_QR.
  * Deterministic on purpose: the same order always becomes the same Alipay product.
  */
@@ -65,7 +65,7 @@ export function resolveWay(order: Pick<PayOrderInput, 'wayCode' | 'extra' | 'ret
     return order.wayCode as ConcreteAlipayWay;
   }
   if (authCodeOf(order.extra) !== undefined) return 'ALI_BAR';
-  if (buyerOf(order.extra) !== undefined) return 'ALI_JSAPI';
+  if (buyerOf(order.extra) !== undefined || typeof order.extra.sessionToken === 'string') return 'ALI_JSAPI';
   if (order.returnUrl) return 'ALI_WAP';
   return 'ALI_QR';
 }

@@ -4,6 +4,7 @@ import { chinaTime } from '../sign.ts';
 import type { SimKeys } from './keys.ts';
 import type { SimState } from './state.ts';
 import type { AppAuthBook } from './app-auth.ts';
+import type { UserAuthCodes } from './user-auth.ts';
 import type { AppRecord, FaultSwitches } from './types.ts';
 
 /** What the simulator's modules share, passed explicitly so several simulators can run in one process. */
@@ -40,6 +41,8 @@ export interface SimContext {
   scheduler: Scheduler;
   /** 第三方应用授权: codes and app_auth_tokens (app-auth.ts). */
   appAuth: AppAuthBook;
+  /** 用户信息授权: buyers' auth codes (user-auth.ts). */
+  userAuth: UserAuthCodes;
   /** Set by index.ts: delivers a notification created by a trade module. */
   onNotification(id: string): void;
 }

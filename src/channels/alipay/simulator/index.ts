@@ -3,7 +3,8 @@ import Fastify, { LogController } from 'fastify';
 import { registerApp } from './apps.ts';
 import { AppAuthBook, DEFAULT_REFRESH_TTL_S, DEFAULT_TOKEN_TTL_S } from './app-auth.ts';
 import { grantAppAuth, registerAuthPages } from './pages-auth.ts';
-import { AlipayError, toSimLog, type Scheduler, type SimContext } from './context.ts';
+import { UserAuthCodes, registerUserAuthPages } from './user-auth.ts';
+import { AlipayError, SANDBOX_BUYER_ID, toSimLog, type Scheduler, type SimContext } from './context.ts';
 import { registerGatewayRoutes } from './gateway.ts';
 import { generateKeyMaterial, loadKeys } from './keys.ts';
 import { Notifier } from './notifier.ts';
@@ -66,6 +67,7 @@ export async function startAlipaySimulator(opts: AlipaySimulatorOptions = {}): P
     now,
     scheduler,
     appAuth,
+    userAuth: new UserAuthCodes(now),
     onNotification: (id) => notifier?.schedule(id, 0),
   };
   notifier = new Notifier(ctx);
@@ -87,6 +89,7 @@ export async function startAlipaySimulator(opts: AlipaySimulatorOptions = {}): P
   registerSandboxRoutes(app, ctx, opts.adminToken);
   registerPages(app, ctx);
   registerAuthPages(app, ctx, opts.adminToken);
+  registerUserAuthPages(app, ctx);
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
   app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
     const status = err.statusCode ?? 500;
@@ -129,6 +132,9 @@ export async function startAlipaySimulator(opts: AlipaySimulatorOptions = {}): P
       expire: (authAppId) => appAuth.expire(authAppId),
       revoke: (authAppId) => appAuth.revoke(authAppId),
       list: (isvAppId) => appAuth.view(isvAppId),
+    },
+    identity: {
+      authCode: (appId, buyerId) => ctx.userAuth.issue(appId, buyerId ?? SANDBOX_BUYER_ID),
     },
     faults: ctx.faults,
     ledger: (appId) => state.ledger(appId),

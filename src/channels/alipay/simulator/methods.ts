@@ -1,6 +1,6 @@
 import { yuan } from '../mapping.ts';
 import { chinaTime } from '../sign.ts';
-import { AlipayError, SANDBOX_BUYER_ID, alnum, business, buyerFields, invalid, type SimContext } from './context.ts';
+import { AlipayError, business, type SimContext } from './context.ts';
 import { billUrl } from './bills.ts';
 import {
   type Biz,
@@ -19,6 +19,7 @@ import {
   tradeAnswer,
 } from './trades.ts';
 import { openAuthToken, openAuthTokenQuery } from './methods-auth.ts';
+import { oauthToken } from './user-auth.ts';
 import type { AppRecord } from './types.ts';
 
 /**
@@ -176,22 +177,6 @@ const billDownloadUrl: Handler = (ctx, { app, biz }) => {
   // Unlike Alipay (bills from about 09:00 the next day), the sandbox serves today's bill too.
   if (date > chinaTime(ctx.now()).slice(0, date.length)) throw business('isp.bill_not_exist', '账单不存在');
   return { bill_download_url: billUrl(ctx, app.appId, type, date) };
-};
-
-/** alipay.system.oauth.token: open_id apps get open_id, older apps user_id (jeepay.md §8 #123). */
-const oauthToken: Handler = (ctx, { app, params }) => {
-  if (params.grant_type !== 'authorization_code' && params.grant_type !== 'refresh_token') throw invalid('isv.invalid-parameter', 'grant_type 无效');
-  const code = params.code ?? params.refresh_token;
-  if (!code || code.startsWith('invalid')) throw invalid('isv.code-invalid', '授权码code无效');
-  const who = buyerFields(app, SANDBOX_BUYER_ID, undefined);
-  return {
-    ...(who.buyer_open_id ? { open_id: who.buyer_open_id } : { user_id: who.buyer_id }),
-    access_token: `authusrB${alnum(32)}`,
-    expires_in: 1296000,
-    refresh_token: `authusrB${alnum(32)}`,
-    re_expires_in: 2592000,
-    auth_start: chinaTime(ctx.now()),
-  };
 };
 
 export const METHODS: Record<string, Handler> = {

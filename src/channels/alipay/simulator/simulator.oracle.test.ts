@@ -182,3 +182,27 @@ describe('alipay-sdk as a service provider (app_auth_token)', () => {
     assert.equal(foreign.sub_code, 'aop.invalid-app-auth-token', "a token works only for the provider it was issued to");
   });
 });
+
+describe('alipay-sdk: buyer identity (alipay.system.oauth.token)', () => {
+  test('open_id app and user_id app; a code works once; the web authorisation redirects with auth_code', async () => {
+    const fresh = await sim.registerApp();
+    const old = await sim.registerApp({ openId: false });
+    const a = await sdkFor(fresh).exec('alipay.system.oauth.token', { grantType: 'authorization_code', code: sim.identity.authCode(fresh.appId) }, { validateSign: true });
+    assert.match(a.open_id, /^0[\w-]{43}$/);
+    assert.equal(a.user_id, undefined);
+    const code = sim.identity.authCode(old.appId, '2088102177849999');
+    const b = await sdkFor(old).exec('alipay.system.oauth.token', { grantType: 'authorization_code', code }, { validateSign: true });
+    assert.equal(b.user_id, '2088102177849999');
+    const refreshed = await sdkFor(old).exec('alipay.system.oauth.token', { grantType: 'refresh_token', refreshToken: b.refresh_token }, { validateSign: true });
+    assert.equal(refreshed.user_id, '2088102177849999');
+    const reused = await sdkFor(old).exec('alipay.system.oauth.token', { grantType: 'authorization_code', code });
+    assert.equal(reused.sub_code, 'isv.code-invalid');
+    const page = await request(`${sim.baseUrl}/oauth2/publicAppAuthorize.htm?app_id=${old.appId}&scope=auth_base&redirect_uri=${encodeURIComponent('https://m.shop.example/cb')}&state=s1`);
+    assert.equal(page.statusCode, 302);
+    await page.body.dump();
+    const back = new URL(String(page.headers.location));
+    assert.deepEqual([back.searchParams.get('app_id'), back.searchParams.get('scope'), back.searchParams.get('state')], [old.appId, 'auth_base', 's1']);
+    const c = await sdkFor(old).exec('alipay.system.oauth.token', { grantType: 'authorization_code', code: back.searchParams.get('auth_code') }, { validateSign: true });
+    assert.equal(c.user_id, '2088102177846880');
+  });
+});

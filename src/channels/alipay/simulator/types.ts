@@ -238,6 +238,11 @@ export interface AlipaySimulator {
     revoke(authAppId: string): number;
     list(isvAppId?: string): AppAuthView[];
   };
+  /** 用户信息授权 from the buyer's side. */
+  identity: {
+    /** What my.getAuthCode() hands a mini program (or the web authorisation a 生活号 page): a one-time auth_code for the app. */
+    authCode(appId: string, buyerId?: string): string;
+  };
   payer: {
     /** Pays a trade: by out_trade_no, by its qr_code, or by an APP order string. */
     pay(appId: string, outTradeNo: string, o?: PayerOptions): TradeView;
