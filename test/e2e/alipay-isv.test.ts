@@ -10,8 +10,8 @@ import { startAlipaySimulator, type AlipaySimulator, type AppCredentials } from 
 /**
  * ISV (服务商) mode end to end: a service provider's third-party app, a sub-merchant onboarded
  * through Alipay's app-to-app authorisation (link → authorise page → callback → stored token),
- * ALI_QR paid and refunded through the provider, the token refreshed, an expired and a revoked
- * token refused by Alipay and surfaced on the order.
+ * ALI_QR paid and refunded through the provider, its bill (zip of GBK CSVs) fetched and stored,
+ * the token refreshed, an expired and a revoked token refused by Alipay and surfaced on the order.
  */
 
 type Data = Record<string, any>;
@@ -111,6 +111,14 @@ for (const leg of dbLegs()) {
       assert.equal(((await client.query({ payOrderId: d.payOrderId })).data as Data).state, 5);
       const bar = await client.unifiedOrder({ mchOrderNo: orderNo(), wayCode: 'ALI_BAR', amount: 30, currency: 'cny', subject: 's', body: 'b', channelExtra: JSON.stringify({ authCode: '286000000000000001' }) });
       assert.equal((bar.data as Data).orderState, 2, bar.msg);
+
+      // The sub-merchant's bill, fetched through the provider: a zip of GBK detail + summary CSVs.
+      const today = new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10);
+      const bill = await admin('POST', `/apps/${sub.appId}/bills/alipay`, { date: today });
+      assert.equal(bill.rows, 4, JSON.stringify(bill));
+      assert.deepEqual([bill.summary['交易订单总笔数'], bill.summary['退款订单总笔数'], bill.summary['商家实收（元）']], ['2', '2', '0.30']);
+      const stored = await env.s.gw.db.query<{ kind: string; amount: number; out_refund_no: string | null }>(`SELECT r.kind, r.amount, r.out_refund_no FROM channel_bill_rows r JOIN channel_bills b ON b.id = r.bill_id WHERE b.app_id = $1 AND r.out_trade_no = $2 ORDER BY r.line_no`, [sub.appId, d.payOrderId]);
+      assert.deepEqual(stored.rows.map((r) => [r.kind, r.amount]), [['pay', 600], ['refund', 200], ['refund', 400]]);
     });
 
     test('refresh: a new token pair replaces the old one, which Alipay no longer accepts', async () => {

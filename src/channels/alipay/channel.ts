@@ -14,9 +14,10 @@ import {
   type RefundStatus,
   type ReverseResult,
 } from '../types.ts';
-import { downloadBill, type BillRow } from './bill.ts';
+import { downloadBill, type BillFile, type BillRow } from './bill.ts';
 import type { ChannelBill } from '../types.ts';
 import { ClientCache } from '../client-cache.ts';
+import type { FetchChannelFile } from '../http.ts';
 import { AlipayClient, answerError, type AlipayAnswer, type AlipayClientDeps } from './client.ts';
 import { parseAlipayConfig, type AlipayConfig } from './config.ts';
 import { buildTradeRequest, buyerOf, fen, gatewayReturnUrl, resolveWay, toPaymentStatus, toRefundStatus, yuan } from './mapping.ts';
@@ -25,6 +26,8 @@ import { buyerAppId, lookupBuyer, publicAppAuthorizeUrl } from './identity.ts';
 /** Alipay OpenAPI gateway protocol, direct merchant. Wire details: protocols.md §C. */
 
 export interface AlipayChannelDeps extends AlipayClientDeps {
+  /** Bill downloads (raw bytes); injectable for tests. */
+  fetchFile?: FetchChannelFile;
   /** Distinct configurations kept with their parsed keys (LRU). */
   maxClients?: number;
 }
@@ -230,12 +233,12 @@ export class AlipayChannel implements PayChannel {
     return { outTradeNo, tradeNo: params.trade_no || undefined, amount: params.total_amount ? fen(params.total_amount, 'total_amount') : undefined };
   }
 
-  /** The gateway's bill contract (PayChannel.downloadBill): rows in our shape. */
+  /** The gateway's bill contract (PayChannel.downloadBill): rows in our shape, the summary file's totals. */
   async downloadBill(ctx: ChannelContext, billDate: string): Promise<ChannelBill> {
-    const rows = await this.downloadBillRows(ctx, billDate);
+    const file = await this.downloadBillFile(ctx, billDate);
     return {
-      summary: { rows: String(rows.length) },
-      rows: rows.map((r) => ({
+      summary: { rows: String(file.rows.length), ...file.summary },
+      rows: file.rows.map((r) => ({
         kind: r.refundRequestNo ? ('refund' as const) : ('pay' as const),
         time: (r.finishedAt ?? r.createdAt)?.toISOString() ?? '',
         outTradeNo: r.outTradeNo,
@@ -248,14 +251,18 @@ export class AlipayChannel implements PayChannel {
     };
   }
 
-  /** Reconciliation: the trade bill of a day ("yyyy-MM-dd") or month, fetched and parsed. */
-  async downloadBillRows(ctx: ChannelContext, billDate: string, billType: 'trade' | 'signcustomer' = 'trade'): Promise<BillRow[]> {
+  /** Reconciliation: the trade bill of a day ("yyyy-MM-dd") or month, fetched, unzipped and parsed. */
+  async downloadBillFile(ctx: ChannelContext, billDate: string, billType: 'trade' | 'signcustomer' = 'trade'): Promise<BillFile> {
     const client = this.client(ctx.config);
     const a = await client.call('alipay.data.dataservice.bill.downloadurl.query', { bill_type: billType, bill_date: billDate }, ctx.log);
     if (a.code !== '10000') throw answerError('alipay.data.dataservice.bill.downloadurl.query', a);
     const url = a.data.bill_download_url;
     if (typeof url !== 'string' || !/^https?:\/\//.test(url)) throw protocol('bill answer lacks bill_download_url');
-    return downloadBill(url, this.#deps.send);
+    return downloadBill(url, this.#deps.fetchFile);
+  }
+
+  async downloadBillRows(ctx: ChannelContext, billDate: string, billType: 'trade' | 'signcustomer' = 'trade'): Promise<BillRow[]> {
+    return (await this.downloadBillFile(ctx, billDate, billType)).rows;
   }
 
   /** OAuth user lookup (identity.ts): user_id or open_id, with the Alipay app it belongs to. */
