@@ -1,10 +1,10 @@
-import { timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { ApiError } from '../domain/errors.ts';
 import { ChannelError } from '../channels/types.ts';
 import { CALLBACK_PATH, appAuthServiceFor } from '../channels/alipay/app-auth-service.ts';
 import type { Gateway } from '../gateway.ts';
+import { adminGuard } from './admin-guard.ts';
 
 /**
  * Service providers (服务商, ISV) and Alipay's app-to-app authorisation (jeepay.md §5.3):
@@ -60,15 +60,10 @@ export function registerAlipayIsvRoutes(app: FastifyInstance, gw: Gateway): void
     }
   });
 
-  const expected = Buffer.from(`Bearer ${gw.config.adminToken}`);
-  const guard = async (req: FastifyRequest) => {
-    const given = Buffer.from(req.headers.authorization ?? '');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new ApiError('UNAUTHORIZED');
-  };
   const security = [{ adminToken: [] }];
 
   app.register(async (admin) => {
-    admin.addHook('onRequest', guard);
+    admin.addHook('onRequest', adminGuard(gw.config.adminToken));
     admin.put<{ Params: { isvNo: string; ifCode: string }; Body: Static<typeof IsvChannelBody> }>('/isvs/:isvNo/channels/:ifCode', { schema: { tags: TAG, security, summary: "Set a service provider's channel credentials (created on first use; omitted secrets keep their value)", body: IsvChannelBody } }, async (req) => {
       await gw.tenancy.setIsvChannelConfig(req.params.isvNo, req.params.ifCode, req.body.params ?? {}, req.body.secrets ?? {}, req.body.name);
       return { isvs: (await gw.tenancy.listIsvs()).filter((i) => i.isvNo === req.params.isvNo) };

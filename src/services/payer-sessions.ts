@@ -18,6 +18,19 @@ interface SessionClaims {
   e: number; // expiry, epoch ms
 }
 
+/** An OAuth returnUrl must be http(s) on a host the app allows (no open redirect). */
+function checkReturnUrl(returnUrl: string, allowed: readonly string[]): void {
+  let host: string;
+  try {
+    const u = new URL(returnUrl);
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('scheme');
+    host = u.hostname.toLowerCase();
+  } catch {
+    throw new ApiError('PARAM_INVALID', 'returnUrl must be an http(s) URL');
+  }
+  if (!allowed.includes(host)) throw new ApiError('PARAM_INVALID', `returnUrl host ${host} is not in the app's oauthReturnHosts`);
+}
+
 interface AlipayClaims {
   a: string; // merchant app id
   k: 'ali';
@@ -62,15 +75,7 @@ export class PayerSessionService {
   /** Step 1 of 公众号 OAuth: where to send the payer's browser. */
   async oauthStart(mchNo: string, appId: string, returnUrl: string, callbackUrl: string): Promise<string> {
     const config = await this.#wxConfig(mchNo, appId);
-    let host: string;
-    try {
-      const u = new URL(returnUrl);
-      if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('scheme');
-      host = u.hostname.toLowerCase();
-    } catch {
-      throw new ApiError('PARAM_INVALID', 'returnUrl must be an http(s) URL');
-    }
-    if (!allowedReturnHosts(config).includes(host)) throw new ApiError('PARAM_INVALID', `returnUrl host ${host} is not in the app's oauthReturnHosts`);
+    checkReturnUrl(returnUrl, allowedReturnHosts(config));
     const state = this.#sign({ a: appId, m: mchNo, r: returnUrl, e: Date.now() + STATE_TTL_MS });
     return oauthAuthorizeUrl(config, callbackUrl, state);
   }
@@ -114,16 +119,8 @@ export class PayerSessionService {
   /** 生活号 H5, step 1: Alipay's silent web authorisation (scope auth_base) for this app. */
   async alipayOauthStart(mchNo: string, appId: string, returnUrl: string, callbackUrl: string): Promise<string> {
     const { channel, config } = await this.#aliConfig(mchNo, appId);
-    let host: string;
-    try {
-      const u = new URL(returnUrl);
-      if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('scheme');
-      host = u.hostname.toLowerCase();
-    } catch {
-      throw new ApiError('PARAM_INVALID', 'returnUrl must be an http(s) URL');
-    }
-    const allowed = (config.params.oauthReturnHosts ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
-    if (!allowed.includes(host)) throw new ApiError('PARAM_INVALID', `returnUrl host ${host} is not in the app's Alipay oauthReturnHosts`);
+    // The same field as WeChat's: a comma-separated host list in the channel configuration.
+    checkReturnUrl(returnUrl, allowedReturnHosts(config));
     const state = this.#sign({ a: appId, m: mchNo, r: returnUrl, e: Date.now() + STATE_TTL_MS });
     return channel.oauthAuthorizeUrl(config, callbackUrl, state);
   }
