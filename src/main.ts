@@ -7,6 +7,7 @@ import { ensureDemoMerchant } from './demo.ts';
 import { startWechatPaySimulator, type WechatPaySimulator } from './channels/wechat-pay/simulator/index.ts';
 import { startAlipaySimulator, type AlipaySimulator } from './channels/alipay/simulator/index.ts';
 import { printBanner } from './banner.ts';
+import { startAppAuthRefresher } from './channels/alipay/app-auth-service.ts';
 
 /**
  * `npm start`: the gateway on its embedded database (or DATABASE_URL), the sandbox channels
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
   const gw = await createGateway(config, { logger: log });
   const demo = await ensureDemoMerchant(gw, wechat, alipay);
   const url = await gw.start();
+  const stopAlipayTokenUpkeep = startAppAuthRefresher(gw);
   printBanner({ url, config, demo, sandboxUrl: wechat?.baseUrl ?? null, alipaySandboxUrl: alipay?.baseUrl ?? null });
 
   let stopping = false;
@@ -42,6 +44,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
+    stopAlipayTokenUpkeep();
     await gw.stop();
     await wechat?.close();
     await alipay?.close();
