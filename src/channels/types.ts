@@ -155,9 +155,10 @@ export interface PayChannel {
   queryRefund(ctx: ChannelContext, order: PayOrderInput, refund: RefundInput): Promise<RefundStatus>;
   /** Verifies (signature, timestamp, serial), decrypts and parses. Throws ChannelError('bad_signature' | 'mismatch' | 'protocol'). */
   parseCallback(ctx: ChannelContext, kind: 'pay' | 'refund', request: InboundCallback): Promise<ParsedCallback>;
-  ackReply(): CallbackReply;
+  /** `request` (optional) lets a channel with two callback dialects answer in the one it received. */
+  ackReply(request?: InboundCallback): CallbackReply;
   /** Asks the channel to send the callback again (a non-2xx answer). */
-  nackReply(reason: string): CallbackReply;
+  nackReply(reason: string, request?: InboundCallback): CallbackReply;
 }
 
 export interface ConfigField {

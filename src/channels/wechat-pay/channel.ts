@@ -21,8 +21,14 @@ import { downloadTradeBill } from './bill-download.ts';
 import { configuredAppIds, parseWechatPayConfig, type WechatPayConfig } from './config.ts';
 import { buildPrepayRequest, buildRefundBody, h5PayUrl, isWechatWay, sameCode, toPaymentStatus, toRefundStatus } from './mapping.ts';
 import { aesGcmDecrypt, appPaySign, jsapiPaySign } from './v3-crypto.ts';
+import { WechatPayV2Client } from './v2-client.ts';
+import { apiVersionOf, parseWechatPayV2Config } from './v2-config.ts';
+import { closeV2Payment, createV2Payment, isV2Callback, parseV2Callback, queryV2Payment, queryV2Refund, refundV2, v2Reply } from './v2-channel.ts';
 
-/** WeChat Pay API v3, direct merchant (普通商户). Wire details: protocols.md §A. */
+/**
+ * WeChat Pay, direct merchant (普通商户): API v3 (protocols.md §A) by default, API v2 (§B, v2-*.ts)
+ * when the configuration says apiVersion=v2. Each operation picks its dialect from the config.
+ */
 
 export interface WechatPayChannelDeps extends WechatPayClientDeps {
   /** Distinct configurations kept with their parsed keys and certificate caches (LRU). */
@@ -73,10 +79,17 @@ export class WechatPayChannel implements PayChannel {
   readonly ifCode = 'wxpay';
   readonly #deps: WechatPayChannelDeps;
   readonly #clients: ClientCache<WechatPayClient>;
+  readonly #v2Clients: ClientCache<WechatPayV2Client>;
 
   constructor(deps: WechatPayChannelDeps = {}) {
     this.#deps = deps;
     this.#clients = new ClientCache((config) => new WechatPayClient(parseWechatPayConfig(config), deps), deps.maxClients ?? 1000);
+    this.#v2Clients = new ClientCache((config) => new WechatPayV2Client(parseWechatPayV2Config(config), deps), deps.maxClients ?? 1000);
+  }
+
+  /** The API v2 client of a configuration with apiVersion=v2, otherwise undefined. */
+  v2Client(config: ChannelConfig): WechatPayV2Client | undefined {
+    return apiVersionOf(config) === 'v2' ? this.#v2Clients.get(config) : undefined;
   }
 
   /**
@@ -95,6 +108,8 @@ export class WechatPayChannel implements PayChannel {
   async createPayment(ctx: ChannelContext, order: PayOrderInput): Promise<CreatePaymentResult> {
     const way = order.wayCode;
     if (!isWechatWay(way)) throw new ChannelError('misconfigured', `wxpay does not serve way ${way}`);
+    const v2 = this.v2Client(ctx.config);
+    if (v2) return createV2Payment(v2, order, this.#nowSeconds(), ctx.log);
     const client = this.client(ctx.config);
     const req = buildPrepayRequest(way, client.config, order);
     const answer = objectOf((await client.call('POST', req.path, req.body, ctx.log)).data, 'prepay answer');
@@ -123,6 +138,8 @@ export class WechatPayChannel implements PayChannel {
   }
 
   async queryPayment(ctx: ChannelContext, order: PayOrderInput): Promise<PaymentStatus> {
+    const v2 = this.v2Client(ctx.config);
+    if (v2) return queryV2Payment(v2, order, ctx.log);
     const client = this.client(ctx.config);
     const path = `/v3/pay/transactions/out-trade-no/${encodeURIComponent(order.payOrderId)}?mchid=${encodeURIComponent(client.config.mchId)}`;
     let data: unknown;
@@ -138,6 +155,8 @@ export class WechatPayChannel implements PayChannel {
   }
 
   async closePayment(ctx: ChannelContext, order: PayOrderInput): Promise<CloseResult> {
+    const v2 = this.v2Client(ctx.config);
+    if (v2) return closeV2Payment(v2, order, ctx.log);
     const client = this.client(ctx.config);
     const path = `/v3/pay/transactions/out-trade-no/${encodeURIComponent(order.payOrderId)}/close`;
     try {
@@ -152,12 +171,16 @@ export class WechatPayChannel implements PayChannel {
   }
 
   async refund(ctx: ChannelContext, order: PayOrderInput, refund: RefundInput): Promise<RefundStatus> {
+    const v2 = this.v2Client(ctx.config);
+    if (v2) return refundV2(v2, order, refund, ctx.log);
     const client = this.client(ctx.config);
     const answer = await client.call('POST', '/v3/refund/domestic/refunds', buildRefundBody(order, refund), ctx.log);
     return toRefundStatus(objectOf(answer.data, 'refund answer'));
   }
 
   async queryRefund(ctx: ChannelContext, _order: PayOrderInput, refund: RefundInput): Promise<RefundStatus> {
+    const v2 = this.v2Client(ctx.config);
+    if (v2) return queryV2Refund(v2, refund, ctx.log);
     const client = this.client(ctx.config);
     let data: unknown;
     try {
@@ -173,6 +196,13 @@ export class WechatPayChannel implements PayChannel {
 
   /** Verify the raw bytes first, then parse, then decrypt (protocols.md §A.4–A.5). */
   async parseCallback(ctx: ChannelContext, kind: 'pay' | 'refund', request: InboundCallback): Promise<ParsedCallback> {
+    const v2 = this.v2Client(ctx.config);
+    // A config is one dialect: a JSON callback for a v2 merchant (or XML for v3) is refused unread.
+    if (v2 || isV2Callback(request)) {
+      if (!v2) throw protocol('an API v2 (XML) notification arrived for an API v3 configuration');
+      if (!isV2Callback(request)) throw protocol('an API v3 notification arrived for an API v2 configuration');
+      return parseV2Callback(v2, kind, request);
+    }
     const client = this.client(ctx.config);
     const body = request.rawBody.toString('utf8');
     await client.verify(request.headers, body);
@@ -217,11 +247,13 @@ export class WechatPayChannel implements PayChannel {
   }
 
   /** WeChat accepts 200 or 204 without a body as success (protocols.md §A.5). */
-  ackReply(): CallbackReply {
+  ackReply(request?: InboundCallback): CallbackReply {
+    if (isV2Callback(request)) return v2Reply(true, 'OK');
     return { status: 204, body: '' };
   }
 
-  nackReply(reason: string): CallbackReply {
+  nackReply(reason: string, request?: InboundCallback): CallbackReply {
+    if (isV2Callback(request)) return v2Reply(false, reason);
     // 4xx, not 500 (fault suite, test/faults): a refused callback (forged, tampered, unknown order)
     // is the sender's fault, and WeChat retries on any 4xx/5xx alike (protocols.md §A.5); a 500
     // made every forgery look like a gateway failure. Our own faults still answer 5xx (503).

@@ -35,6 +35,8 @@ export interface SimContext {
   callbackTimeoutMs: number;
   /** Filled once the server listens. */
   baseUrl: string;
+  /** The CA certificate behind the sandbox's HTTPS certificate (filled at start). */
+  tlsCaPem: string;
   now(): number;
   scheduler: Scheduler;
   /** Hooks set by index.ts so domain modules can trigger side effects without import cycles. */

@@ -2,8 +2,9 @@ import type { SimContext } from './context.ts';
 import { SimError, errors } from './errors.ts';
 import { alnum, canonicalJson, digits, prepayId, rfc3339, sandboxOpenid, transactionId } from './ids.ts';
 import { enqueueCallback } from './notifications.ts';
-import type { MerchantRecord, OrderRecord, PrepayEndpoint, TradeState, TradeType, Transaction } from './types.ts';
-import { validatePrepay } from './validate.ts';
+import type { ApiDialect, MerchantRecord, OrderRecord, PrepayEndpoint, TradeState, TradeType, Transaction } from './types.ts';
+import { validatePrepay, type PrepayInput } from './validate.ts';
+import { enqueueV2PayCallback } from './v2-notifications.ts';
 
 /**
  * Payment orders: prepay (idempotent per out_trade_no, protocols.md §G), query, close, and the
@@ -40,16 +41,20 @@ function unique(ctx: SimContext, make: () => string): string {
 }
 
 export function prepay(ctx: SimContext, merchant: MerchantRecord, endpoint: PrepayEndpoint, body: Record<string, unknown>): PrepayAnswer {
+  const input = validatePrepay(endpoint, body, merchant, ctx.now());
+  return answerOf(ctx, prepareOrder(ctx, merchant, endpoint, input, canonicalJson({ endpoint, body }), { api: 'v3' }));
+}
+
+/** The order of a validated prepay (v3 JSON or v2 unifiedorder): the existing one for a repeat with the same parameters. */
+export function prepareOrder(ctx: SimContext, merchant: MerchantRecord, endpoint: PrepayEndpoint, input: PrepayInput, fingerprint: string, dialect: ApiDialect): OrderRecord {
   const now = ctx.now();
-  const input = validatePrepay(endpoint, body, merchant, now);
-  const fingerprint = canonicalJson({ endpoint, body });
   const existing = ctx.state.order(merchant.mchid, input.out_trade_no);
   if (existing) {
     if (existing.trade_state === 'SUCCESS' || existing.trade_state === 'REFUND') throw errors.orderPaid();
     if (existing.trade_state === 'CLOSED') throw errors.orderClosed();
     if (existing.trade_type !== TRADE_TYPE[endpoint]) throw errors.outTradeNoUsed();
     if (existing.fingerprint !== fingerprint) throw errors.invalid('商户订单号重复，且请求参数与原订单不一致');
-    return answerOf(ctx, existing);
+    return existing;
   }
   const id = unique(ctx, () => prepayId(now));
   const order: OrderRecord = {
@@ -71,12 +76,13 @@ export function prepay(ctx: SimContext, merchant: MerchantRecord, endpoint: Prep
     trade_state_desc: STATE_DESC.NOTPAY,
     refunded_total: 0,
     refund_nos: [],
+    ...(dialect.api === 'v2' ? { dialect } : {}),
   };
   if (endpoint === 'native') order.code_url = unique(ctx, () => `weixin://wxpay/bizpayurl?pr=${alnum(10)}`);
   if (endpoint === 'h5') order.h5_path = `/sandbox/h5?prepay_id=${id}&package=${digits(10)}`;
   ctx.state.addOrder(order);
   ctx.log.debug({ mchid: order.mchid, out_trade_no: order.out_trade_no, trade_type: order.trade_type, total: order.amount_total }, 'prepay created');
-  return answerOf(ctx, order);
+  return order;
 }
 
 export function transactionView(o: OrderRecord): Transaction {
@@ -143,7 +149,8 @@ export function payOrder(ctx: SimContext, o: OrderRecord, openid?: string): Tran
   ctx.state.changed();
   const view = transactionView(o);
   const merchant = ctx.state.merchants.get(o.mchid);
-  if (merchant) {
+  if (merchant && o.dialect?.api === 'v2') enqueueV2PayCallback(ctx, merchant, o);
+  else if (merchant) {
     // tamperCallbackAmount: a correctly signed notification whose amount differs from the order,
     // the "假通知" case every merchant must catch by comparing amounts (perf-reliability.md).
     const plain = ctx.faults.tamperCallbackAmount

@@ -46,6 +46,8 @@ export interface RegisterMerchantInput {
   merchantPrivateKeyPem?: string;
   merchantPublicKeyPem?: string;
   merchantSerialNo?: string;
+  /** API v2 key (32 letters/digits); generated when absent. */
+  apiKey?: string;
 }
 
 export interface SandboxCredentials {
@@ -60,6 +62,10 @@ export interface SandboxCredentials {
   platformCertificatePem: string;
   platformCertificateSerial: string;
   verifyMode: VerifyMode;
+  /** API v2 key: signs and verifies v2 XML; md5 of it decrypts v2 refund notifications. */
+  apiKey: string;
+  /** CA that issued the sandbox's HTTPS certificate (trust it as tlsCaCert for https:// base URLs, which v2 /secapi needs). */
+  tlsCaCertificatePem: string;
 }
 
 export interface FaultSwitches {
@@ -93,8 +99,13 @@ export interface MerchantRecord {
   merchantSerialNo: string;
   merchantCertificatePem?: string;
   wxpayPublicKeyId: string;
+  /** API v2 key (absent in state files written before v2 existed: filled on load). */
+  apiKey: string;
   createdAt: number;
 }
+
+/** Which API created an order or refund: decides the dialect of its notifications. */
+export type ApiDialect = { api: 'v2'; signType: 'MD5' | 'HMAC-SHA256' } | { api: 'v3' };
 
 export interface OrderRecord {
   mchid: string;
@@ -126,6 +137,8 @@ export interface OrderRecord {
   refund_nos: string[];
   close_time?: number;
   payer_cancelled_at?: number;
+  /** Absent = v3. */
+  dialect?: ApiDialect;
 }
 
 export interface RefundRecord {
@@ -146,6 +159,8 @@ export interface RefundRecord {
   fingerprint: string;
   /** Epoch ms when a PROCESSING refund turns SUCCESS by itself; absent while held. */
   due_at?: number;
+  /** Absent = v3. */
+  dialect?: ApiDialect;
 }
 
 export interface CallbackRecord {
@@ -167,6 +182,8 @@ export interface CallbackRecord {
   probe_first: boolean;
   probe_accepted?: boolean;
   duplicate: boolean;
+  /** v2: an XML body, no signature headers, success = an XML return_code SUCCESS. Absent = v3. */
+  format?: 'v2';
 }
 
 /** payments.Transaction as returned by the query APIs and encrypted in TRANSACTION.SUCCESS (protocols.md §A.5). */
@@ -287,6 +304,8 @@ export interface WechatPaySimulator {
   faults: FaultSwitches;
   /** Mini-program login and 公众号 OAuth (jscode2session, sns/oauth2): app secrets, codes, openids. */
   open: import('./open-platform.ts').OpenPlatform;
+  /** The API certificate the sandbox CA issued for a merchant's key (PEM), once issued. */
+  merchantCertificate(mchid: string): Promise<string>;
   /** A new platform certificate signs from now on; the previous one stays listed until it expires. */
   rotatePlatformCertificate(): Promise<{ serial: string }>;
   ledger(mchid?: string): Ledger;
