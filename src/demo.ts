@@ -78,7 +78,7 @@ async function wireWechatSandbox(gw: Gateway, appId: string, sim: WechatPaySimul
       mpAppSecret: mp.secret,
     },
   );
-  await gw.tenancy.enableWays(appId, 'wxpay', ['WX_NATIVE', 'WX_JSAPI', 'WX_LITE', 'WX_H5', 'WX_APP']);
+  await gw.tenancy.enableWays(appId, 'wxpay', ['WX_NATIVE', 'WX_JSAPI', 'WX_LITE', 'WX_H5', 'WX_APP', 'WX_BAR']);
 }
 
 /** Every ALI way, in public-key mode unless the stored config says useCert=true; the stored app key is kept across restarts. */
@@ -122,6 +122,6 @@ export async function ensureWechatV2DemoApp(gw: Gateway, sim: WechatPaySimulator
     },
     { apiKey: creds.apiKey, ...(apiClientKey ? { apiClientKey } : { apiClientKey: creds.merchantPrivateKeyPem as string }) },
   );
-  await gw.tenancy.enableWays(app.appId, 'wxpay', ['WX_NATIVE', 'WX_JSAPI', 'WX_LITE', 'WX_H5', 'WX_APP']);
+  await gw.tenancy.enableWays(app.appId, 'wxpay', ['WX_NATIVE', 'WX_JSAPI', 'WX_LITE', 'WX_H5', 'WX_APP', 'WX_BAR']);
   return { mchNo, appId: app.appId, appSecret: app.appSecret };
 }

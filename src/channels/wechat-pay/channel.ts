@@ -14,7 +14,9 @@ import {
   type PayOrderInput,
   type RefundInput,
   type RefundStatus,
+  type ReverseResult,
 } from '../types.ts';
+import { createV2Bar, createV3Bar, reverseV2, reverseV3 } from './bar.ts';
 import { WechatPayClient, type WechatPayClientDeps } from './client.ts';
 import { ClientCache } from '../client-cache.ts';
 import { downloadTradeBill } from './bill-download.ts';
@@ -107,8 +109,12 @@ export class WechatPayChannel implements PayChannel {
 
   async createPayment(ctx: ChannelContext, order: PayOrderInput): Promise<CreatePaymentResult> {
     const way = order.wayCode;
-    if (!isWechatWay(way)) throw new ChannelError('misconfigured', `wxpay does not serve way ${way}`);
     const v2 = this.v2Client(ctx.config);
+    if (way === 'WX_BAR') {
+      const query = () => this.queryPayment(ctx, order);
+      return v2 ? createV2Bar(ctx, v2, order, query) : createV3Bar(ctx, this.client(ctx.config), order, query);
+    }
+    if (!isWechatWay(way)) throw new ChannelError('misconfigured', `wxpay does not serve way ${way}`);
     if (v2) return createV2Payment(v2, order, this.#nowSeconds(), ctx.log);
     const client = this.client(ctx.config);
     const req = buildPrepayRequest(way, client.config, order);
@@ -152,6 +158,11 @@ export class WechatPayChannel implements PayChannel {
     const tx = objectOf(data, 'transaction');
     checkOwner(tx, client.config, { requireMchId: false, appId: 'ifPresent' });
     return toPaymentStatus(tx);
+  }
+
+  async reversePayment(ctx: ChannelContext, order: PayOrderInput): Promise<ReverseResult> {
+    const v2 = this.v2Client(ctx.config);
+    return v2 ? reverseV2(ctx, v2, order) : reverseV3(ctx, this.client(ctx.config), order);
   }
 
   async closePayment(ctx: ChannelContext, order: PayOrderInput): Promise<CloseResult> {

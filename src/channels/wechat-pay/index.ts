@@ -5,11 +5,11 @@ import { wechatIdentityConfigFields } from './identity.ts';
 import { wechatPayV2ConfigFields } from './v2-config.ts';
 import { WECHAT_WAYS } from './mapping.ts';
 
-/** WeChat Pay API v3 or v2 (direct merchant), per configuration. WX_BAR (付款码) is not offered yet. */
+/** WeChat Pay API v3 or v2 (direct merchant), per configuration; WX_BAR (付款码) through micropay / codepay. */
 export const wechatPayDescriptor: ChannelDescriptor = {
   ifCode: 'wxpay',
   name: '微信支付',
-  ways: WECHAT_WAYS,
+  ways: [...WECHAT_WAYS, 'WX_BAR'],
   configFields: [...wechatPayConfigFields, ...wechatPayV2ConfigFields, ...wechatIdentityConfigFields],
   create: () => new WechatPayChannel(),
 };

@@ -30,6 +30,7 @@ export interface SimContext {
   faults: FaultSwitches;
   log: SimLog;
   timeScale: number;
+  barcodeTimeScale: number;
   refundDelayMs: number;
   legacyErrorCodes: boolean;
   callbackTimeoutMs: number;

@@ -63,6 +63,7 @@ export async function startWechatPaySimulator(opts: WechatPaySimulatorOptions = 
     faults: defaultFaults(),
     log,
     timeScale,
+    barcodeTimeScale: opts.barcodeTimeScale ?? timeScale,
     refundDelayMs,
     legacyErrorCodes: opts.legacyErrorCodes ?? false,
     callbackTimeoutMs: opts.callbackTimeoutMs ?? 5000,

@@ -6,7 +6,9 @@ import type { SimContext } from './context.ts';
 import { alnum } from './ids.ts';
 import { clientCertificate } from './tls-front.ts';
 import type { MerchantRecord } from './types.ts';
-import { V2Error, closeV2Order, findV2Order, refundQueryV2, refundV2, requireBoundAppid, unifiedOrder, v2ErrorOf, v2TradeFields } from './v2-api.ts';
+import { V2Error, closeV2Order, fen, findV2Order, need, refundQueryV2, refundV2, requireBoundAppid, unifiedOrder, v2ErrorOf, v2TradeFields } from './v2-api.ts';
+import { AUTH_CODE_RE, barPay, reverseOrder } from './barcodes.ts';
+import { canonicalJson } from './ids.ts';
 
 /**
  * The WeChat Pay API v2 surface (protocols.md §B): XML in, XML out, always HTTP 200. The layers
@@ -125,5 +127,41 @@ export function registerV2Routes(app: FastifyInstance, ctx: SimContext): void {
       requireBoundAppid(c.merchant, c.fields.appid);
       return refundQueryV2(ctx, c.merchant, c.fields);
     }),
+  );
+}
+
+/** 付款码 (micropay) and 撤销 (reverse, mutual TLS). */
+export function registerV2BarRoutes(app: FastifyInstance, ctx: SimContext): void {
+  app.post(
+    '/pay/micropay',
+    v2Route(ctx, (c) => {
+      const f = c.fields;
+      need(f, 'body', 'out_trade_no', 'total_fee', 'spbill_create_ip', 'auth_code');
+      const appid = requireBoundAppid(c.merchant, f.appid);
+      if (!AUTH_CODE_RE.test(f.auth_code as string)) throw new V2Error('AUTH_CODE_INVALID', '付款码无效，请重新扫码');
+      if (!/^[0-9A-Za-z_\-|*@]{1,32}$/.test(f.out_trade_no as string)) throw new V2Error('PARAM_ERROR', 'out_trade_no格式错误');
+      const { nonce_str: _n, sign: _s, ...params } = f;
+      const answer = barPay(
+        ctx,
+        c.merchant,
+        { appid, description: f.body as string, out_trade_no: f.out_trade_no as string, amount_total: fen(f, 'total_fee'), auth_code: f.auth_code as string, fingerprint: canonicalJson({ v2bar: params }) },
+        { api: 'v2', signType: c.signType },
+      );
+      if (answer.kind === 'paid') return v2TradeFields(answer.order);
+      if (answer.kind === 'userpaying') throw new V2Error('USERPAYING', '需要用户输入支付密码');
+      throw new V2Error(answer.code, answer.message);
+    }),
+  );
+  app.post(
+    '/secapi/pay/reverse',
+    v2Route(
+      ctx,
+      (c) => {
+        requireBoundAppid(c.merchant, c.fields.appid);
+        reverseOrder(ctx, findV2Order(ctx, c.merchant, c.fields));
+        return { recall: 'N' };
+      },
+      { cert: true },
+    ),
   );
 }

@@ -47,7 +47,7 @@ export function sendError(ctx: SimContext, req: FastifyRequest, reply: FastifyRe
   return sendSigned(ctx, reply, claimedMerchant(ctx, req), e.status, errorBody(e, ctx.legacyErrorCodes));
 }
 
-function wx(ctx: SimContext, nonces: NonceCache, handler: Handler) {
+export function wx(ctx: SimContext, nonces: NonceCache, handler: Handler) {
   return async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     try {
       if (ctx.faults.responseDelayMs > 0) await sleep(ctx.faults.responseDelayMs);

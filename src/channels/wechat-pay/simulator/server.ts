@@ -6,7 +6,8 @@ import { registerPages } from './pages.ts';
 import { registerSandboxRoutes } from './routes-sandbox.ts';
 import { registerV3Routes, sendError } from './routes-v3.ts';
 import { registerOpenPlatformRoutes } from './routes-open.ts';
-import { registerV2Routes } from './routes-v2.ts';
+import { registerV2BarRoutes, registerV2Routes } from './routes-v2.ts';
+import { registerV3BarRoutes } from './routes-v3-bar.ts';
 import { buildWechatXml } from '../v2-xml.ts';
 import type { OpenPlatform } from './open-platform.ts';
 import type { WechatPaySimulatorOptions } from './types.ts';
@@ -31,6 +32,8 @@ export function buildServer(ctx: SimContext, nonces: NonceCache, opts: WechatPay
 
   registerV3Routes(app, ctx, nonces);
   registerV2Routes(app, ctx);
+  registerV2BarRoutes(app, ctx);
+  registerV3BarRoutes(app, ctx, nonces);
   registerSandboxRoutes(app, ctx, opts.adminToken);
   registerPages(app, ctx);
   registerOpenPlatformRoutes(app, open);

@@ -23,6 +23,8 @@ export const STATE_DESC: Record<TradeState, string> = {
   REFUND: '订单发生过退款',
   CLOSED: '订单已关闭',
   PAYERROR: '支付失败，请重新下单支付',
+  USERPAYING: '需要用户输入支付密码',
+  REVOKED: '已撤销',
 };
 
 export type PrepayAnswer = { code_url: string } | { prepay_id: string } | { h5_url: string };
@@ -131,6 +133,7 @@ export function closeOrder(ctx: SimContext, o: OrderRecord): void {
 function assertPayable(ctx: SimContext, o: OrderRecord): void {
   if (o.trade_state === 'SUCCESS' || o.trade_state === 'REFUND') throw new SimError(409, 'ORDERPAID', '订单已支付');
   if (o.trade_state === 'CLOSED') throw new SimError(409, 'ORDER_CLOSED', '订单已关闭');
+  if (o.trade_state === 'REVOKED') throw new SimError(409, 'ORDER_REVERSED', '订单已撤销');
   // WeChat refuses payment after time_expire but leaves the order NOTPAY until the merchant closes it.
   if (ctx.now() > o.time_expire) throw new SimError(409, 'ORDER_EXPIRED', '订单已超过支付截止时间（time_expire）');
 }
@@ -149,6 +152,8 @@ export function payOrder(ctx: SimContext, o: OrderRecord, openid?: string): Tran
   ctx.state.changed();
   const view = transactionView(o);
   const merchant = ctx.state.merchants.get(o.mchid);
+  // 付款码 has no notify_url: the cashier learns the outcome from the answer or by query.
+  if (o.trade_type === 'MICROPAY') return view;
   if (merchant && o.dialect?.api === 'v2') enqueueV2PayCallback(ctx, merchant, o);
   else if (merchant) {
     // tamperCallbackAmount: a correctly signed notification whose amount differs from the order,

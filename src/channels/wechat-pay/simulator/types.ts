@@ -9,10 +9,10 @@ import type { FastifyBaseLogger } from 'fastify';
 /** Which identifier the simulator announces in Wechatpay-Serial for a merchant (protocols.md §A.4). */
 export type VerifyMode = 'publicKey' | 'platformCert';
 
-export type TradeType = 'NATIVE' | 'JSAPI' | 'APP' | 'MWEB';
+export type TradeType = 'NATIVE' | 'JSAPI' | 'APP' | 'MWEB' | 'MICROPAY';
 export type PrepayEndpoint = 'native' | 'jsapi' | 'app' | 'h5';
-/** The subset of WeChat's trade_state values this simulator produces (no 付款码 states). */
-export type TradeState = 'NOTPAY' | 'SUCCESS' | 'REFUND' | 'CLOSED' | 'PAYERROR';
+/** The trade_state values this simulator produces (USERPAYING and REVOKED only for 付款码). */
+export type TradeState = 'NOTPAY' | 'SUCCESS' | 'REFUND' | 'CLOSED' | 'PAYERROR' | 'USERPAYING' | 'REVOKED';
 export type RefundStatus = 'PROCESSING' | 'SUCCESS' | 'ABNORMAL' | 'CLOSED';
 export type RefundOutcome = 'SUCCESS' | 'ABNORMAL' | 'CLOSED';
 
@@ -26,6 +26,8 @@ export interface WechatPaySimulatorOptions {
   /** JSON file keeping merchants, orders, refunds, pending callbacks and the platform keys across restarts. */
   stateFile?: string;
   logger?: FastifyBaseLogger | false;
+  /** Divides the password-entry delays of magic payment codes (付款码). Default: timeScale. */
+  barcodeTimeScale?: number;
   /** PROCESSING → SUCCESS after this many ms (before timeScale). Default 1000. */
   refundDelayMs?: number;
   /** Emit ORDERNOTEXIST / NOTENOUGH / SYSTEMERROR instead of the underscored codes (protocols.md §A.7). */
@@ -139,6 +141,8 @@ export interface OrderRecord {
   payer_cancelled_at?: number;
   /** Absent = v3. */
   dialect?: ApiDialect;
+  /** 付款码 refused for good: the err_code a repeat of the same micropay reports. */
+  bar_refusal?: 'NOTENOUGH' | 'AUTHCODEEXPIRE';
 }
 
 export interface RefundRecord {
