@@ -67,7 +67,7 @@ async function waitBody(match: string): Promise<string> {
 
 test('the plugin signs (MD5 and HMAC-SHA256), our answers pass its sign check, the notifications its helpers', async () => {
   const wx = plugin();
-  for (const signType of ['MD5', 'HMAC-SHA256']) {
+  for (const signType of ['MD5', 'HMAC-SHA256'] as const) {
     const no = `O${randomBytes(6).toString('hex')}`;
     const prepay = await wx.chain('v2/pay/unifiedorder').post(
       { appid: 'wxoracle0000v2001', mch_id: creds.mchid, sign_type: signType, body: '预言 oracle', out_trade_no: no, total_fee: '321', spbill_create_ip: '10.0.0.1', notify_url: notifyUrl, trade_type: 'NATIVE', product_id: 'p1' },
