@@ -111,7 +111,9 @@ export async function ensureWechatV2DemoApp(gw: Gateway, sim: WechatPaySimulator
   const apiClientKey = existing?.secrets.apiClientKey ?? v3?.secrets.apiClientKey;
   const keep = apiClientKey ? { merchantPublicKeyPem: createPublicKey(createPrivateKey(apiClientKey)).export({ type: 'spki', format: 'pem' }).toString(), merchantSerialNo: v3?.params.merchantSerialNo ?? existing?.params.merchantSerialNo } : {};
   const appids = [DEMO_WECHAT_APPIDS.jsapi, DEMO_WECHAT_APPIDS.lite, DEMO_WECHAT_APPIDS.app];
-  const creds = sim.registerMerchant({ mchid: DEMO_WECHAT_MCHID, appids, ...keep, ...(existing?.secrets.apiKey ? { apiKey: existing.secrets.apiKey } : {}) });
+  // Native 模式一: WeChat calls this app's scan callback when a payer scans one of its product codes.
+  const nativeCallbackUrl = `${gw.config.publicUrl}/api/wxpay/native1/${app.appId}`;
+  const creds = sim.registerMerchant({ mchid: DEMO_WECHAT_MCHID, appids, nativeCallbackUrl, ...keep, ...(existing?.secrets.apiKey ? { apiKey: existing.secrets.apiKey } : {}) });
   const cert = await sim.merchantCertificate(creds.mchid);
   await gw.tenancy.setChannelConfig(
     app.appId,
@@ -123,5 +125,6 @@ export async function ensureWechatV2DemoApp(gw: Gateway, sim: WechatPaySimulator
     { apiKey: creds.apiKey, ...(apiClientKey ? { apiClientKey } : { apiClientKey: creds.merchantPrivateKeyPem as string }) },
   );
   await gw.tenancy.enableWays(app.appId, 'wxpay', ['WX_NATIVE', 'WX_JSAPI', 'WX_LITE', 'WX_H5', 'WX_APP', 'WX_BAR']);
+  await gw.db.query(`INSERT INTO wechat_products (app_id, product_id, amount, subject) VALUES ($1, 'VIP001', 100, 'VIP 会员一个月 (demo)') ON CONFLICT DO NOTHING`, [app.appId]);
   return { mchNo, appId: app.appId, appSecret: app.appSecret };
 }

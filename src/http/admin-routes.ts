@@ -12,16 +12,21 @@ const AppBody = Type.Object({ appId: Type.Optional(Type.String({ maxLength: 64 }
 const ChannelBody = Type.Object({ params: Type.Optional(StringMap), secrets: Type.Optional(StringMap) });
 const WaysBody = Type.Object({ ifCode: Type.String({ maxLength: 32 }), ways: Type.Array(Type.String({ maxLength: 32 }), { minItems: 1, maxItems: 64 }) });
 
+/** The Bearer POLYPAY_ADMIN_TOKEN check, as an onRequest hook (also used by other admin route files). */
+export function adminGuard(gw: Gateway): (req: FastifyRequest) => Promise<void> {
+  const expected = Buffer.from(`Bearer ${gw.config.adminToken}`);
+  return async (req: FastifyRequest) => {
+    const given = Buffer.from(req.headers.authorization ?? '');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new ApiError('UNAUTHORIZED');
+  };
+}
+
 /**
  * Operator API (Bearer POLYPAY_ADMIN_TOKEN). Secrets are accepted, never returned: channel
  * secrets come back masked, an app secret only in the answer that created or rotated it.
  */
 export function registerAdminRoutes(app: FastifyInstance, gw: Gateway): void {
-  const expected = Buffer.from(`Bearer ${gw.config.adminToken}`);
-  const guard = async (req: FastifyRequest) => {
-    const given = Buffer.from(req.headers.authorization ?? '');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new ApiError('UNAUTHORIZED');
-  };
+  const guard = adminGuard(gw);
   const security = [{ adminToken: [] }];
 
   app.register(async (admin) => {

@@ -43,6 +43,10 @@ export async function createV2Payment(client: WechatPayV2Client, order: PayOrder
   const way = order.wayCode;
   if (!isWechatWay(way)) throw new ChannelError('misconfigured', `wxpay v2 does not serve way ${way}`);
   const answer = await client.call('/pay/unifiedorder', buildUnifiedOrder(way, client.config, order), log);
+  // Native 模式一: the scan callback answers WeChat with the prepay_id, not a code_url (v2-product-qr.ts).
+  if (way === 'WX_NATIVE' && order.extra.scanMode === 'product') {
+    return { status: 'WAITING', payDataType: 'wxapp', payData: JSON.stringify({ prepay_id: required(answer, 'prepay_id', 'NATIVE unifiedorder answer') }) };
+  }
   if (way === 'WX_NATIVE') return { status: 'WAITING', payDataType: 'codeUrl', payData: required(answer, 'code_url', 'NATIVE unifiedorder answer') };
   if (way === 'WX_H5') return { status: 'WAITING', payDataType: 'payurl', payData: h5PayUrl(required(answer, 'mweb_url', 'MWEB unifiedorder answer'), order.returnUrl) };
   const prepayId = required(answer, 'prepay_id', `${way} unifiedorder answer`);

@@ -79,7 +79,11 @@ export function buildUnifiedOrder(way: WechatWay, config: WechatPayV2Config, ord
     fields.openid = openid.trim();
   }
   // NATIVE requires product_id (§B.3); without a product catalogue the order id stands in.
-  if (way === 'WX_NATIVE') fields.product_id = typeof order.extra.productId === 'string' && order.extra.productId !== '' ? order.extra.productId : order.payOrderId;
+  if (way === 'WX_NATIVE') {
+    fields.product_id = typeof order.extra.productId === 'string' && order.extra.productId !== '' ? order.extra.productId : order.payOrderId;
+    // 模式一: the payer who scanned the product code is known.
+    if (typeof order.extra.openid === 'string' && order.extra.openid !== '') fields.openid = order.extra.openid;
+  }
   if (way === 'WX_H5') fields.scene_info = JSON.stringify({ h5_info: { type: 'Wap', wap_url: order.returnUrl ?? '', wap_name: v2Body(order.subject).slice(0, 32) } });
   return fields;
 }

@@ -3,6 +3,7 @@ import { toSimLog, type Scheduler, type SimContext } from './context.ts';
 import { SimError } from './errors.ts';
 import { KeyPool, generatePlatformMaterial, issueCertificate, loadPlatformKeys, randomCertSerial, rotatePlatformCertificate } from './keys.ts';
 import { addTlsFront } from './tls-front.ts';
+import { scanProduct } from './product-scan.ts';
 import { alnum } from './ids.ts';
 import { registerMerchant } from './merchants.ts';
 import { Notifier } from './notifier.ts';
@@ -131,6 +132,7 @@ export async function startWechatPaySimulator(opts: WechatPaySimulatorOptions = 
       payByCodeUrl: async (codeUrl, o) => payOrder(ctx, orderByCode(codeUrl), o?.openid),
       cancel: async (mchid, outTradeNo) => cancelOrder(ctx, findOrder(ctx, mchid, outTradeNo)),
       fail: async (mchid, outTradeNo, reason) => failOrder(ctx, findOrder(ctx, mchid, outTradeNo), reason),
+      scanProduct: (codeUrl, o) => scanProduct(ctx, codeUrl, o),
     },
     refunds: {
       complete: async (mchid, outRefundNo, outcome) => completeRefund(ctx, findRefund(ctx, mchid, outRefundNo), outcome),

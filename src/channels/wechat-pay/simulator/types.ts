@@ -50,6 +50,8 @@ export interface RegisterMerchantInput {
   merchantSerialNo?: string;
   /** API v2 key (32 letters/digits); generated when absent. */
   apiKey?: string;
+  /** Native 模式一 扫码回调URL: called when a payer scans one of the merchant's product codes. */
+  nativeCallbackUrl?: string;
 }
 
 export interface SandboxCredentials {
@@ -103,6 +105,7 @@ export interface MerchantRecord {
   wxpayPublicKeyId: string;
   /** API v2 key (absent in state files written before v2 existed: filled on load). */
   apiKey: string;
+  nativeCallbackUrl?: string;
   createdAt: number;
 }
 
@@ -294,6 +297,8 @@ export interface PayerApi {
   cancel(mchid: string, outTradeNo: string): Promise<Transaction>;
   /** The payment fails (bank refusal): trade_state PAYERROR; the payer may retry until the order expires or closes. */
   fail(mchid: string, outTradeNo: string, reason?: string): Promise<Transaction>;
+  /** Scans a Native 模式一 product code: the merchant's scan callback places the order; then pays it unless pay=false. */
+  scanProduct(codeUrl: string, opts?: { openid?: string; pay?: boolean }): Promise<Transaction>;
 }
 
 export interface RefundAdminApi {
