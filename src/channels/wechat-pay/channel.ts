@@ -20,6 +20,8 @@ import { createV2Bar, createV3Bar, reverseV2, reverseV3 } from './bar.ts';
 import { WechatPayClient, type WechatPayClientDeps } from './client.ts';
 import { ClientCache } from '../client-cache.ts';
 import { downloadTradeBill } from './bill-download.ts';
+import type { ParsedBill } from './bill.ts';
+import { downloadV2Bill } from './v2-bill.ts';
 import { configuredAppIds, parseWechatPayConfig, type WechatPayConfig } from './config.ts';
 import { buildPrepayRequest, buildRefundBody, h5PayUrl, isWechatWay, sameCode, toPaymentStatus, toRefundStatus } from './mapping.ts';
 import { aesGcmDecrypt, appPaySign, jsapiPaySign } from './v3-crypto.ts';
@@ -272,20 +274,27 @@ export class WechatPayChannel implements PayChannel {
   }
 
   async downloadBill(ctx: ChannelContext, billDate: string): Promise<ChannelBill> {
+    const v2 = this.v2Client(ctx.config);
+    if (v2) return toChannelBill(await downloadV2Bill(v2, billDate));
     const bill = await downloadTradeBill(this.client(ctx.config), billDate, 'ALL');
-    return {
-      hash: bill.hash,
-      summary: bill.summary.raw,
-      rows: bill.rows.map((r) => ({
-        kind: r.tradeState === 'REFUND' ? ('refund' as const) : ('pay' as const),
-        time: r.tradeTime,
-        outTradeNo: r.outTradeNo,
-        channelOrderNo: r.transactionId,
-        ...(r.outRefundNo ? { outRefundNo: r.outRefundNo } : {}),
-        amount: r.tradeState === 'REFUND' ? r.refundAmount : r.settlementAmount,
-        fee: r.fee,
-        raw: r.raw,
-      })),
-    };
+    return toChannelBill(bill, bill.hash);
   }
+
+}
+
+function toChannelBill(bill: ParsedBill, hash?: string): ChannelBill {
+  return {
+    ...(hash !== undefined && { hash }),
+    summary: bill.summary.raw,
+    rows: bill.rows.map((r) => ({
+      kind: r.tradeState === 'REFUND' ? ('refund' as const) : ('pay' as const),
+      time: r.tradeTime,
+      outTradeNo: r.outTradeNo,
+      channelOrderNo: r.transactionId,
+      ...(r.outRefundNo ? { outRefundNo: r.outRefundNo } : {}),
+      amount: r.tradeState === 'REFUND' ? r.refundAmount : r.settlementAmount,
+      fee: r.fee,
+      raw: r.raw,
+    })),
+  };
 }

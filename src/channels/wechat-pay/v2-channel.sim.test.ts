@@ -208,3 +208,21 @@ describe('API v2 strictness', () => {
     assert.equal((await post('<!DOCTYPE xml [<!ENTITY e SYSTEM "file:///etc/passwd">]><xml><mch_id>&e;</mch_id></xml>')).return_code, 'FAIL');
   });
 });
+
+describe('API v2 bills', () => {
+  test("downloadbill (GZIP) lists today's payments and refunds by column name; a day without trades is No Bill Exist", async () => {
+    const ctx = { config: config('MD5'), log: silent };
+    const o = order('WX_NATIVE', 777);
+    await channel.createPayment(ctx, o);
+    await sim.payer.pay(creds.mchid, o.payOrderId);
+    const today = new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
+    const bill = await channel.downloadBill(ctx, today);
+    const row = bill.rows.find((r) => r.outTradeNo === o.payOrderId);
+    assert.ok(row, 'the payment is billed');
+    assert.equal(row.kind, 'pay');
+    assert.equal(row.amount, 777);
+    assert.ok(bill.rows.some((r) => r.kind === 'refund'), 'refunds of the earlier tests are billed too');
+    assert.equal(bill.hash, undefined, 'v2 vouches for no digest');
+    await assert.rejects(channel.downloadBill(ctx, '2020-01-01'), (e: ChannelError) => e.kind === 'rejected' && e.channelMessage === 'No Bill Exist');
+  });
+});

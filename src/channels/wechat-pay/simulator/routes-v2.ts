@@ -9,6 +9,8 @@ import type { MerchantRecord } from './types.ts';
 import { V2Error, closeV2Order, fen, findV2Order, need, refundQueryV2, refundV2, requireBoundAppid, unifiedOrder, v2ErrorOf, v2TradeFields } from './v2-api.ts';
 import { AUTH_CODE_RE, barPay, reverseOrder } from './barcodes.ts';
 import { canonicalJson } from './ids.ts';
+import { billCsv } from './bills.ts';
+import { gzipSync } from 'node:zlib';
 
 /**
  * The WeChat Pay API v2 surface (protocols.md §B): XML in, XML out, always HTTP 200. The layers
@@ -164,4 +166,36 @@ export function registerV2BarRoutes(app: FastifyInstance, ctx: SimContext): void
       { cert: true },
     ),
   );
+}
+
+/**
+ * 下载对账单 (protocols.md §B.6): the answer is the bill file itself — CSV, or its GZIP with
+ * tar_type=GZIP — and an XML return_code FAIL only for errors (a day without trades: "No Bill Exist").
+ */
+export function registerV2BillRoute(app: FastifyInstance, ctx: SimContext): void {
+  app.post('/pay/downloadbill', async (req, reply) => {
+    const failXml = (msg: string, code: string) => sendXml(reply, { return_code: 'FAIL', return_msg: msg, error_code: code });
+    let call: V2Call;
+    try {
+      call = authenticateV2(ctx, req, false);
+    } catch (err) {
+      if (!(err instanceof ReturnFail)) throw err;
+      return sendXml(reply, { return_code: 'FAIL', return_msg: err.message });
+    }
+    const f = call.fields;
+    try {
+      requireBoundAppid(call.merchant, f.appid);
+    } catch {
+      return failXml('appid和mch_id不匹配', '20001');
+    }
+    if (!/^\d{8}$/.test(f.bill_date ?? '')) return failXml('invalid bill_date', '20001');
+    const type = f.bill_type ?? 'ALL';
+    if (type !== 'ALL' && type !== 'SUCCESS' && type !== 'REFUND') return failXml('invalid bill_type', '20001');
+    if (f.tar_type !== undefined && f.tar_type !== 'GZIP') return failXml('invalid tar_type', '20001');
+    const d = f.bill_date as string;
+    const { csv, count } = billCsv(ctx, call.merchant.mchid, `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}`, type);
+    if (count === 0) return failXml('No Bill Exist', '20002');
+    const plain = Buffer.from(csv, 'utf8');
+    return f.tar_type === 'GZIP' ? reply.type('application/octet-stream').send(gzipSync(plain)) : reply.type('text/plain; charset=utf-8').send(plain);
+  });
 }

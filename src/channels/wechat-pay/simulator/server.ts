@@ -6,7 +6,7 @@ import { registerPages } from './pages.ts';
 import { registerSandboxRoutes } from './routes-sandbox.ts';
 import { registerV3Routes, sendError } from './routes-v3.ts';
 import { registerOpenPlatformRoutes } from './routes-open.ts';
-import { registerV2BarRoutes, registerV2Routes } from './routes-v2.ts';
+import { registerV2BarRoutes, registerV2BillRoute, registerV2Routes } from './routes-v2.ts';
 import { registerV3BarRoutes } from './routes-v3-bar.ts';
 import { buildWechatXml } from '../v2-xml.ts';
 import type { OpenPlatform } from './open-platform.ts';
@@ -33,6 +33,7 @@ export function buildServer(ctx: SimContext, nonces: NonceCache, opts: WechatPay
   registerV3Routes(app, ctx, nonces);
   registerV2Routes(app, ctx);
   registerV2BarRoutes(app, ctx);
+  registerV2BillRoute(app, ctx);
   registerV3BarRoutes(app, ctx, nonces);
   registerSandboxRoutes(app, ctx, opts.adminToken);
   registerPages(app, ctx);
