@@ -13,6 +13,7 @@ import { registerClientRoutes } from './client-routes.ts';
 import { registerPayerIdentityRoutes } from './payer-identity-routes.ts';
 import { registerReturnRoutes } from './return-routes.ts';
 import { registerWechatProductRoutes } from './wechat-product-routes.ts';
+import { registerFundFlowRoutes } from './fund-flow-routes.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -102,5 +103,6 @@ export async function buildHttpServer(gw: Gateway, logger: PinoLogger): Promise<
   registerReturnRoutes(app, gw);
   registerAdminRoutes(app, gw);
   registerWechatProductRoutes(app, gw);
+  registerFundFlowRoutes(app, gw);
   return app;
 }

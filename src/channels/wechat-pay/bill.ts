@@ -40,8 +40,8 @@ export interface ParsedBill {
   summary: { count: number; settlementTotal: number; refundTotal: number; feeTotal: string; orderTotal: number; raw: Record<string, string> };
 }
 
-const cells = (line: string): string[] => line.slice(1).split(',`');
-const fen = (v: string | undefined, what: string): number => {
+export const cells = (line: string): string[] => line.slice(1).split(',`');
+export const fen = (v: string | undefined, what: string): number => {
   if (v === undefined || v === '') return 0;
   const negative = v.startsWith('-');
   const n = fromMajorString(negative ? v.slice(1) : v, 'CNY');

@@ -3,6 +3,7 @@ import {
   ChannelError,
   type CallbackReply,
   type ChannelBill,
+  type ChannelFundFlowBill,
   type ChannelConfig,
   type ChannelContext,
   type CloseResult,
@@ -19,7 +20,8 @@ import {
 import { createV2Bar, createV3Bar, reverseV2, reverseV3 } from './bar.ts';
 import { WechatPayClient, type WechatPayClientDeps } from './client.ts';
 import { ClientCache } from '../client-cache.ts';
-import { downloadTradeBill } from './bill-download.ts';
+import { downloadFundFlowBill, downloadTradeBill } from './bill-download.ts';
+import { FUND_ACCOUNT_TYPES, type FundAccountType } from './fund-flow.ts';
 import type { ParsedBill } from './bill.ts';
 import { downloadV2Bill } from './v2-bill.ts';
 import { configuredAppIds, parseWechatPayConfig, type WechatPayConfig } from './config.ts';
@@ -271,6 +273,18 @@ export class WechatPayChannel implements PayChannel {
     // is the sender's fault, and WeChat retries on any 4xx/5xx alike (protocols.md §A.5); a 500
     // made every forgery look like a gateway failure. Our own faults still answer 5xx (503).
     return { status: 400, contentType: 'application/json', body: JSON.stringify({ code: 'FAIL', message: reason }) };
+  }
+
+  /** v3 only: v2's downloadfundflow is not implemented (it needs HMAC-SHA256 and the API certificate). */
+  async downloadFundFlowBill(ctx: ChannelContext, billDate: string, accountType: string): Promise<ChannelFundFlowBill> {
+    if (this.v2Client(ctx.config)) throw new ChannelError('misconfigured', 'wxpay: fund-flow bills are fetched through API v3; this configuration is API v2');
+    if (!(FUND_ACCOUNT_TYPES as readonly string[]).includes(accountType)) throw new ChannelError('rejected', `wxpay: account_type ${accountType} is not one of ${FUND_ACCOUNT_TYPES.join(', ')}`, { channelCode: 'PARAM_ERROR' });
+    const bill = await downloadFundFlowBill(this.client(ctx.config), billDate, accountType as FundAccountType);
+    return {
+      hash: bill.hash,
+      summary: bill.summary.raw,
+      rows: bill.rows.map((r) => ({ time: r.time, channelOrderNo: r.transactionId, flowNo: r.flowNo, businessName: r.businessName, businessType: r.businessType, direction: r.direction, amount: r.amount, balance: r.balance, raw: r.raw })),
+    };
   }
 
   async downloadBill(ctx: ChannelContext, billDate: string): Promise<ChannelBill> {
