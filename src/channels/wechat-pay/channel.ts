@@ -280,11 +280,7 @@ export class WechatPayChannel implements PayChannel {
     if (this.v2Client(ctx.config)) throw new ChannelError('misconfigured', 'wxpay: fund-flow bills are fetched through API v3; this configuration is API v2');
     if (!(FUND_ACCOUNT_TYPES as readonly string[]).includes(accountType)) throw new ChannelError('rejected', `wxpay: account_type ${accountType} is not one of ${FUND_ACCOUNT_TYPES.join(', ')}`, { channelCode: 'PARAM_ERROR' });
     const bill = await downloadFundFlowBill(this.client(ctx.config), billDate, accountType as FundAccountType);
-    return {
-      hash: bill.hash,
-      summary: bill.summary.raw,
-      rows: bill.rows.map((r) => ({ time: r.time, channelOrderNo: r.transactionId, flowNo: r.flowNo, businessName: r.businessName, businessType: r.businessType, direction: r.direction, amount: r.amount, balance: r.balance, raw: r.raw })),
-    };
+    return { hash: bill.hash, summary: bill.summary.raw, rows: bill.rows };
   }
 
   async downloadBill(ctx: ChannelContext, billDate: string): Promise<ChannelBill> {

@@ -1,5 +1,5 @@
-import { ChannelError } from '../types.ts';
-import { cells, fen } from './bill.ts';
+import { ChannelError, type ChannelFundFlowRow } from '../types.ts';
+import { fen, readBillTable } from './bill.ts';
 
 /**
  * v3 资金账单 (fund-flow bill, GET /v3/bill/fundflowbill, protocols.md §A.2 / §B.6): the same file
@@ -13,19 +13,8 @@ export const FUND_FLOW_SUMMARY_HEADER = ['资金流水总笔数', '收入笔数'
 export const FUND_ACCOUNT_TYPES = ['BASIC', 'OPERATION', 'FEES'] as const;
 export type FundAccountType = (typeof FUND_ACCOUNT_TYPES)[number];
 
-export interface FundFlowRow {
-  time: string;
-  transactionId: string;
-  flowNo: string;
-  businessName: string;
-  businessType: string;
-  direction: 'IN' | 'OUT';
-  /** 收支金额 in fen, positive. */
-  amount: number;
-  /** 账户结余 in fen. */
-  balance: number;
-  raw: Record<string, string>;
-}
+/** One movement; the channel contract's row shape (channelOrderNo = 微信支付业务单号). */
+export type FundFlowRow = ChannelFundFlowRow;
 
 export interface FundFlowBill {
   rows: FundFlowRow[];
@@ -39,19 +28,11 @@ function direction(v: string | undefined): 'IN' | 'OUT' {
 }
 
 export function parseFundFlowBill(text: string): FundFlowBill {
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/).filter((l) => l.length > 0);
-  if (lines.length < 3) throw new ChannelError('protocol', 'fund-flow bill: too few lines');
-  const header = (lines[0] as string).split(',');
-  const summaryAt = lines.length - 2;
-  const summaryHeader = (lines[summaryAt] as string).split(',');
-  if (summaryHeader[0] !== '资金流水总笔数') throw new ChannelError('protocol', 'fund-flow bill: summary header missing');
-  const rows = lines.slice(1, summaryAt).map((line): FundFlowRow => {
-    if (!line.startsWith('`')) throw new ChannelError('protocol', 'fund-flow bill: data line without the backtick prefix');
-    const c = cells(line);
-    const raw = Object.fromEntries(header.map((h, i) => [h, c[i] ?? '']));
-    return {
+  const table = readBillTable(text, '资金流水总笔数', 'fund-flow bill');
+  const rows = table.rows.map(
+    (raw): FundFlowRow => ({
       time: raw['记账时间'] ?? '',
-      transactionId: raw['微信支付业务单号'] ?? '',
+      channelOrderNo: raw['微信支付业务单号'] ?? '',
       flowNo: raw['资金流水单号'] ?? '',
       businessName: raw['业务名称'] ?? '',
       businessType: raw['业务类型'] ?? '',
@@ -59,10 +40,9 @@ export function parseFundFlowBill(text: string): FundFlowBill {
       amount: fen(raw['收支金额(元)'], '收支金额'),
       balance: fen(raw['账户结余(元)'], '账户结余'),
       raw,
-    };
-  });
-  const s = cells(lines[summaryAt + 1] as string);
-  const sraw = Object.fromEntries(summaryHeader.map((h, i) => [h, s[i] ?? '']));
+    }),
+  );
+  const sraw = table.summary;
   return {
     rows,
     summary: {
