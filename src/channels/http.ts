@@ -1,4 +1,4 @@
-import { Agent, request } from 'undici';
+import { Agent, request, type Dispatcher } from 'undici';
 import { ChannelError } from './types.ts';
 
 /**
@@ -26,6 +26,8 @@ export interface ChannelHttpRequest {
   body?: string;
   /** Whole-exchange deadline (connect + send + headers + body). Default 10 s. */
   timeoutMs?: number;
+  /** A pool of the caller's own, e.g. one presenting a client certificate (mutual TLS); default: the shared pool. */
+  dispatcher?: Dispatcher;
 }
 
 export interface ChannelHttpResponse {
@@ -99,6 +101,11 @@ function flattenHeaders(raw: Record<string, string | string[] | undefined>): Rec
   return out;
 }
 
+/** A keep-alive pool like the shared one, with the caller's TLS options (client certificate, extra CA). */
+export function tlsAgent(tls: { cert?: string; key?: string; pfx?: Buffer; passphrase?: string; ca?: string }): Agent {
+  return new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 60_000, connections: 16, connect: { timeout: CONNECT_TIMEOUT_MS, ...tls } });
+}
+
 export async function sendChannelRequest(req: ChannelHttpRequest): Promise<ChannelHttpResponse> {
   const timeoutMs = req.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const target = new URL(req.url);
@@ -107,7 +114,7 @@ export async function sendChannelRequest(req: ChannelHttpRequest): Promise<Chann
       method: req.method,
       headers: req.headers,
       body: req.body,
-      dispatcher: agent,
+      dispatcher: req.dispatcher ?? agent,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
       // headers/body timeouts are per phase; the signal caps the whole exchange, so a

@@ -14,6 +14,8 @@ import { registerPayerIdentityRoutes } from './payer-identity-routes.ts';
 import { registerReturnRoutes } from './return-routes.ts';
 import { registerAlipayIsvRoutes } from './alipay-isv-routes.ts';
 import { registerAlipayIdentityRoutes } from './alipay-identity-routes.ts';
+import { registerWechatProductRoutes } from './wechat-product-routes.ts';
+import { registerFundFlowRoutes } from './fund-flow-routes.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -104,5 +106,7 @@ export async function buildHttpServer(gw: Gateway, logger: PinoLogger): Promise<
   registerAdminRoutes(app, gw);
   registerAlipayIsvRoutes(app, gw);
   registerAlipayIdentityRoutes(app, gw);
+  registerWechatProductRoutes(app, gw);
+  registerFundFlowRoutes(app, gw);
   return app;
 }
