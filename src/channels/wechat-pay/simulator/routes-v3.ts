@@ -136,7 +136,11 @@ export function registerV3Routes(app: FastifyInstance, ctx: SimContext, nonces: 
   );
 
   app.get('/v3/bill/fundflowbill', wx(ctx, nonces, (req, merchant) => ({ status: 200, body: fundFlowBill(ctx, merchant.mchid, req.query as Record<string, string | undefined>) })));
-  app.get('/v3/bill/tradebill', wx(ctx, nonces, (req, merchant) => ({ status: 200, body: tradeBill(ctx, merchant.mchid, req.query as Record<string, string | undefined>) })));
+  app.get('/v3/bill/tradebill', wx(ctx, nonces, (req, merchant) => {
+    const query = req.query as Record<string, string | undefined>;
+    // A provider fetches one sub-merchant's bill with sub_mchid.
+    return { status: 200, body: tradeBill(ctx, refundBooks(ctx, merchant, query.sub_mchid).mchid, query) };
+  }));
 
   // The file itself: the request is signed like any call, the answer is not (protocols.md §A.2) —
   // its integrity comes from the SHA1 in the tradebill answer.
