@@ -106,7 +106,7 @@ export class TenancyService {
     // A sub-merchant's required fields may come from its service provider.
     const provider = await this.#providerConfig(this.#db, appId, ifCode);
     const has = (f: { name: string; secret: boolean }): boolean => Boolean(f.secret ? (mergedSecrets[f.name] ?? provider?.secrets[f.name]) : (mergedParams[f.name] ?? provider?.params[f.name]));
-    const missing = descriptor.configFields.filter((f) => f.required && !has(f)).map((f) => f.name);
+    const missing = descriptor.configFields.filter((f) => (f.required && !has(f)) || (provider && f.requiredForSubMerchant && !(f.secret ? mergedSecrets[f.name] : mergedParams[f.name]))).map((f) => f.name);
     if (missing.length > 0) throw new ApiError('PARAM_INVALID', `channel ${ifCode} needs ${missing.join(', ')}`);
     await this.#db.query(
       `INSERT INTO channel_configs (app_id, if_code, params, secrets_enc) VALUES ($1, $2, $3, $4)

@@ -26,7 +26,7 @@ export const PROVIDER_TYPES: readonly ProviderType[] = ['normal', 'bank'];
 export const wechatSpConfigFields: readonly ConfigField[] = [
   { name: 'providerType', label: '服务商类型', secret: false, required: false, description: "Service provider only: normal (普通服务商, default) or bank (银行服务商). Set on the provider's configuration.", options: PROVIDER_TYPES },
   { name: 'channelId', label: '渠道号 channel_id', secret: false, required: false, description: 'Bank service provider, API v2: the 渠道号 sent as channel_id on unifiedorder and micropay.' },
-  { name: 'subMchId', label: '特约商户号 sub_mchid', secret: false, required: false, description: "Sub-merchant of a service provider: its sub_mchid. Its presence makes the configuration a partner (服务商) one." },
+  { name: 'subMchId', label: '特约商户号 sub_mchid', secret: false, required: false, description: "Sub-merchant of a service provider: its sub_mchid. Its presence makes the configuration a partner (服务商) one.", requiredForSubMerchant: true },
   { name: 'spScenario', label: '业务场景', secret: false, required: false, description: 'Sub-merchant: central (中心化, provider appid + sp_openid, default), outsourced (外包, sub-merchant appid + sub_openid) or component (第三方, sub-merchant appid through an open-platform third party).', options: SP_SCENARIOS },
   { name: 'subMchAppId', label: '特约商户 AppID sub_appid', secret: false, required: false, description: "Sub-merchant's own official-account (or mobile-app) appid, sent as sub_appid in the outsourced and component scenarios." },
   { name: 'subMchLiteAppId', label: '特约商户小程序 AppID', secret: false, required: false, description: "Sub-merchant's own mini-program appid: sub_appid for WX_LITE (falls back to subMchAppId)." },

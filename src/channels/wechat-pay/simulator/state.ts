@@ -176,6 +176,7 @@ export class SimState {
     return {
       orders: [...this.orders.values()].filter(mine).map((o) => ({
         mchid: o.mchid,
+        ...(o.partner ? { partner: { ...o.partner, openid_field: o.jsapi_openid === undefined ? null : o.jsapi_openid_kind === 'sub' ? ('sub_openid' as const) : ('sp_openid' as const), openid: o.jsapi_openid ?? null } } : {}),
         appid: o.appid,
         out_trade_no: o.out_trade_no,
         transaction_id: o.transaction_id ?? null,

@@ -281,7 +281,10 @@ export interface RefundView {
 }
 
 export interface LedgerOrder {
+  /** The sub_mchid for a partner order. */
   mchid: string;
+  /** Partner orders: the provider, the appids, and which payer field the prepay carried. */
+  partner?: PartnerInfo & { openid_field: 'sp_openid' | 'sub_openid' | null; openid: string | null };
   appid: string;
   out_trade_no: string;
   transaction_id: string | null;
