@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { request } from 'undici';
 import { ChannelError, type ChannelConfig, type ChannelContext, type InboundCallback, type Logger, type PayOrderInput, type RefundInput } from '../types.ts';
 import { sendChannelRequest, tlsAgent } from '../http.ts';
@@ -155,6 +155,20 @@ for (const signType of ['MD5', 'HMAC-SHA256'] as const) {
     });
   });
 }
+
+test('refund over mutual TLS with apiClientP12 (PKCS#12 from the simulator, password = mch_id) instead of PEM certificate + key', async () => {
+  const p12 = await sim.merchantCertificateP12(creds.mchid, creds.merchantPrivateKeyPem as string);
+  const viaP12: ChannelContext = { config: { params: { ...config('MD5').params, apiClientCert: '' }, secrets: { apiKey: creds.apiKey, apiClientP12: p12 } }, log: silent };
+  const o = order('WX_NATIVE', 300);
+  await channel.createPayment(viaP12, o);
+  await sim.payer.pay(creds.mchid, o.payOrderId);
+  const r: RefundInput = { refundOrderId: `R${randomBytes(6).toString('hex')}`, refundAmount: 100, payAmount: 300, currency: 'CNY', reason: 'p12', notifyUrl: `${notifyBase}/refund/p12`, channelRefundNo: null };
+  assert.equal((await channel.refund(viaP12, o, r)).status, 'PROCESSING');
+  // A PKCS#12 whose key is not the certificate's: no TLS client identity, no refund.
+  const otherKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+  const mismatched: ChannelContext = { config: { params: viaP12.config.params, secrets: { ...viaP12.config.secrets, apiClientP12: await sim.merchantCertificateP12(creds.mchid, otherKey) } }, log: silent };
+  await assert.rejects(channel.refund(mismatched, o, { ...r, refundOrderId: `R${randomBytes(6).toString('hex')}` }));
+});
 
 describe('API v2 strictness', () => {
   test('refund without the API certificate: misconfigured locally; the simulator refuses a TLS call without a client certificate', async () => {

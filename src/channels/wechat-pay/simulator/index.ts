@@ -7,6 +7,7 @@ import { scanProduct } from './product-scan.ts';
 import { alnum } from './ids.ts';
 import { registerMerchant } from './merchants.ts';
 import { registerSubMerchant } from './partners.ts';
+import { merchantP12 } from './p12.ts';
 import { Notifier } from './notifier.ts';
 import { SnapshotWriter, loadSnapshot } from './persistence.ts';
 import { TimerSet } from '../../sandbox/kit.ts';
@@ -125,6 +126,11 @@ export async function startWechatPaySimulator(opts: WechatPaySimulatorOptions = 
       return registration.credentials;
     },
     registerSubMerchant: (input) => registerSubMerchant(ctx, input),
+    merchantCertificateP12: async (mchid, privateKeyPem) => {
+      const pem = (await certificates.get(mchid)) ?? state.merchants.get(mchid)?.merchantCertificatePem;
+      if (!pem) throw new SimError(404, 'NO_CERTIFICATE', `no API certificate issued for ${mchid}`);
+      return merchantP12(pem, privateKeyPem, mchid);
+    },
     merchantCertificate: async (mchid) => {
       const pem = (await certificates.get(mchid)) ?? state.merchants.get(mchid)?.merchantCertificatePem;
       if (!pem) throw new SimError(404, 'NO_CERTIFICATE', `no API certificate issued for ${mchid}`);

@@ -4,6 +4,7 @@ import type { SimContext } from './context.ts';
 import { SimError } from './errors.ts';
 import { merchantView, registerMerchant } from './merchants.ts';
 import { registerSubMerchant } from './partners.ts';
+import { merchantP12 } from './p12.ts';
 import { completeRefund, findRefund } from './refunds.ts';
 import { scanProduct } from './product-scan.ts';
 import { cancelOrder, failOrder, findOrder, payOrder } from './transactions.ts';
@@ -98,7 +99,9 @@ export function registerSandboxRoutes(app: FastifyInstance, ctx: SimContext, adm
     try {
       const reg = registerMerchant(ctx, body(req) as RegisterMerchantInput);
       const certificate = await reg.certificate;
-      return reply.send({ ...reg.credentials, merchantCertificatePem: certificate ?? null });
+      const { merchantPrivateKeyPem: key, mchid } = reg.credentials;
+      const p12 = certificate && key ? { merchantCertificateP12: merchantP12(certificate, key, mchid) } : {};
+      return reply.send({ ...reg.credentials, merchantCertificatePem: certificate ?? null, ...p12 });
     } catch (err) {
       return fail(reply, err);
     }

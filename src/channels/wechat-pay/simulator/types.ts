@@ -101,6 +101,8 @@ export interface SandboxCredentials {
   providerType?: ProviderType;
   /** API v2 key: signs and verifies v2 XML; md5 of it decrypts v2 refund notifications. */
   apiKey: string;
+  /** apiclient_cert.p12 (base64, password = mchid): only in the /sandbox/v1/merchants answer that generated the key. */
+  merchantCertificateP12?: string;
   /** CA that issued the sandbox's HTTPS certificate (trust it as tlsCaCert for https:// base URLs, which v2 /secapi needs). */
   tlsCaCertificatePem: string;
 }
@@ -364,6 +366,8 @@ export interface WechatPaySimulator {
   open: import('./open-platform.ts').OpenPlatform;
   /** The API certificate the sandbox CA issued for a merchant's key (PEM), once issued. */
   merchantCertificate(mchid: string): Promise<string>;
+  /** apiclient_cert.p12 (base64) of that certificate with the given key, password = mch_id. */
+  merchantCertificateP12(mchid: string, privateKeyPem: string): Promise<string>;
   /** A new platform certificate signs from now on; the previous one stays listed until it expires. */
   rotatePlatformCertificate(): Promise<{ serial: string }>;
   ledger(mchid?: string): Ledger;
