@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPublicKey, createVerify } from 'node:crypto';
 import { request } from 'undici';

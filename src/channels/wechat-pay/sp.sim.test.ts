@@ -1,7 +1,5 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createPublicKey } from 'node:crypto';
 import { ChannelError, type ChannelConfig, type ChannelContext, type InboundCallback, type Logger, type PayOrderInput, type RefundInput } from '../types.ts';
 import { WechatPayChannel } from './channel.ts';
@@ -11,6 +9,7 @@ import { rsaVerify } from './v3-crypto.ts';
 const jsapiPayMessage = (appId: string, ts: string, nonce: string, pkg: string): string => `${appId}\n${ts}\n${nonce}\n${pkg}\n`;
 import { v2Sign } from './v2-sign.ts';
 import { startWechatPaySimulator, type SandboxCredentials, type WechatPaySimulator } from './simulator/index.ts';
+import { startCaptureServer } from './simulator/test-support.ts';
 
 /**
  * Service-provider (服务商) mode of the channel against the simulator, API v3 and v2: the partner
@@ -28,9 +27,8 @@ let sim: WechatPaySimulator;
 let sp: SandboxCredentials;
 let subA: string;
 let subB: string;
-let server: Server;
+let server: Awaited<ReturnType<typeof startCaptureServer>>;
 let notifyBase = '';
-const captured: Array<InboundCallback & { path: string }> = [];
 const channel = new WechatPayChannel();
 
 before(async () => {
@@ -39,23 +37,14 @@ before(async () => {
   subA = sim.registerSubMerchant({ spMchid: sp.mchid, appids: [SUB_LITE, SUB_MP] }).sub_mchid;
   subB = sim.registerSubMerchant({ spMchid: sp.mchid, appids: [] }).sub_mchid;
   await sim.merchantCertificate(sp.mchid);
-  server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
-      captured.push({ path: req.url ?? '', headers, rawBody: Buffer.concat(chunks), query: {} });
-      if (headers['content-type']?.includes('xml')) res.writeHead(200).end('<xml><return_code><![CDATA[SUCCESS]]></return_code></xml>');
-      else res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  notifyBase = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startCaptureServer((c) =>
+    c.headers['content-type']?.includes('xml') ? { status: 200, contentType: 'text/xml', body: '<xml><return_code><![CDATA[SUCCESS]]></return_code></xml>' } : { status: 204, contentType: 'text/plain', body: '' },
+  );
+  notifyBase = server.url;
 });
 after(async () => {
   await sim.close();
-  await new Promise((r) => server.close(r));
+  await server.close();
 });
 
 function config(sub: string, over: Record<string, string> = {}, v2 = false): ChannelConfig {
@@ -86,7 +75,7 @@ function order(way: PayOrderInput['wayCode'], extra: Record<string, unknown> = {
 async function callbackFor(path: string): Promise<InboundCallback> {
   const deadline = Date.now() + 5000;
   for (;;) {
-    const hit = captured.find((c) => c.path === path);
+    const hit = server.captured.find((c) => c.path === path);
     if (hit) return hit;
     if (Date.now() > deadline) throw new Error(`no callback on ${path}`);
     await new Promise((r) => setTimeout(r, 10));
