@@ -32,6 +32,8 @@ export interface GatewayConfig {
   sandbox: { enabled: boolean; port: number; host: string; timeScale: number; alipayPort: number };
   demo: { mchNo?: string; appId?: string; appSecret?: string };
   poolSize: number;
+  /** Pay passages: consecutive channel faults that open a passage's circuit breaker, and for how long. */
+  breaker: { threshold: number; openSeconds: number };
 }
 
 /** WeChat-like: 15 attempts over ~24 h (Jeepay gives up after 7.5 min, jeepay.md §4). */
@@ -122,6 +124,7 @@ export function loadConfig(env: Source = process.env): GatewayConfig {
     },
     demo: { mchNo: get('POLYPAY_DEMO_MCH_NO'), appId: get('POLYPAY_DEMO_APP_ID'), appSecret: get('POLYPAY_DEMO_APP_SECRET') },
     poolSize: int('POLYPAY_DB_POOL_SIZE', 10, 1, 200),
+    breaker: { threshold: int('POLYPAY_BREAKER_THRESHOLD', 5, 1, 1000), openSeconds: int('POLYPAY_BREAKER_OPEN_SECONDS', 30, 1, 86_400) },
   };
   if (config.demo.appId && !/^[0-9A-Za-z_-]{4,64}$/.test(config.demo.appId)) problems.push('POLYPAY_DEMO_APP_ID must be 4–64 characters of [0-9A-Za-z_-]');
   if (config.demo.appSecret && config.demo.appSecret.length < 16) problems.push('POLYPAY_DEMO_APP_SECRET must be at least 16 characters');

@@ -78,7 +78,7 @@ async function wireWechatSandbox(gw: Gateway, appId: string, sim: WechatPaySimul
       mpAppSecret: mp.secret,
     },
   );
-  await gw.tenancy.enableWays(appId, 'wxpay', ['WX_NATIVE', 'WX_JSAPI', 'WX_LITE', 'WX_H5', 'WX_APP', 'WX_BAR']);
+  await gw.passages.enableWays(appId, 'wxpay', ['WX_NATIVE', 'WX_JSAPI', 'WX_LITE', 'WX_H5', 'WX_APP', 'WX_BAR']);
 }
 
 /** Every ALI way, in public-key mode unless the stored config says useCert=true; the stored app key is kept across restarts. */
@@ -92,7 +92,7 @@ async function wireAlipaySandbox(gw: Gateway, appId: string, sim: AlipaySimulato
       ? { useCert: 'true', appPublicCert: creds.appCertPem as string, alipayPublicCert: creds.alipayPublicCertPem as string, alipayRootCert: creds.alipayRootCertPem as string }
       : { useCert: 'false', alipayPublicKey: creds.alipayPublicKeyPem };
   await gw.tenancy.setChannelConfig(appId, 'alipay', { appId: creds.appId, signType: 'RSA2', sellerId: creds.pid, gatewayUrl: creds.gatewayUrl, openAuthUrl: sim.baseUrl, oauthReturnHosts: '127.0.0.1,localhost', ...keys }, existing?.secrets.privateKey ? {} : { privateKey: creds.appPrivateKeyPem as string });
-  await gw.tenancy.enableWays(appId, 'alipay', ALIPAY_WAYS);
+  await gw.passages.enableWays(appId, 'alipay', ALIPAY_WAYS);
 }
 
 export const DEMO_WECHAT_V2_APP_ID = 'demo-wxpay-v2';
@@ -124,7 +124,7 @@ export async function ensureWechatV2DemoApp(gw: Gateway, sim: WechatPaySimulator
     },
     { apiKey: creds.apiKey, ...(apiClientKey ? { apiClientKey } : { apiClientKey: creds.merchantPrivateKeyPem as string }) },
   );
-  await gw.tenancy.enableWays(app.appId, 'wxpay', ['WX_NATIVE', 'WX_JSAPI', 'WX_LITE', 'WX_H5', 'WX_APP', 'WX_BAR']);
+  await gw.passages.enableWays(app.appId, 'wxpay', ['WX_NATIVE', 'WX_JSAPI', 'WX_LITE', 'WX_H5', 'WX_APP', 'WX_BAR']);
   await gw.db.query(`INSERT INTO wechat_products (app_id, product_id, amount, subject) VALUES ($1, 'VIP001', 100, 'VIP 会员一个月 (demo)') ON CONFLICT DO NOTHING`, [app.appId]);
   return { mchNo, appId: app.appId, appSecret: app.appSecret };
 }
