@@ -23,27 +23,28 @@ export interface KeyMaterial {
   signCertPem: string;
   spPrivateKeyPem: string;
   spPublicKeyPem: string;
+  /** Fault `foreignSignCert`: UnionPay's names and CN, but issued by a key outside the published chain. */
+  foreignSignPrivateKeyPem: string;
+  foreignSignCertPem: string;
 }
 
 export interface SimKeys {
   material: KeyMaterial;
   signKey: KeyObject;
+  foreignSignKey: KeyObject;
   spKey: KeyObject;
   /** The bare base64 SPKI of the service-provider gateway key (what Jeepay calls ysfpayPublicKey). */
   spPublicKeyBase64: string;
 }
 
 export async function generateKeyMaterial(): Promise<KeyMaterial> {
-  const [root, middle, sign, sp] = await Promise.all([generateRsaPair(), generateRsaPair(), generateRsaPair(), generateRsaPair()]);
+  const [root, middle, sign, sp, impostor, foreign] = await Promise.all([generateRsaPair(), generateRsaPair(), generateRsaPair(), generateRsaPair(), generateRsaPair(), generateRsaPair()]);
   const rootCertPem = await issueCertificate({ subject: ROOT_NAME, subjectPublicKeyPem: root.publicKeyPem, issuerPrivateKeyPem: root.privateKeyPem, ca: true });
   const middleCertPem = await issueCertificate({ subject: MIDDLE_NAME, issuer: ROOT_NAME, subjectPublicKeyPem: middle.publicKeyPem, issuerPrivateKeyPem: root.privateKeyPem, ca: true });
-  const signCertPem = await issueCertificate({
-    subject: `C=CN, O=China Financial Certification Authority, OU=Local RA, CN=041@Z12400000000000@${UNIONPAY_CN}@00000001`,
-    issuer: MIDDLE_NAME,
-    subjectPublicKeyPem: sign.publicKeyPem,
-    issuerPrivateKeyPem: middle.privateKeyPem,
-    ca: false,
-  });
+  const unionPaySubject = `C=CN, O=China Financial Certification Authority, OU=Local RA, CN=041@Z12400000000000@${UNIONPAY_CN}@00000001`;
+  const signCertPem = await issueCertificate({ subject: unionPaySubject, issuer: MIDDLE_NAME, subjectPublicKeyPem: sign.publicKeyPem, issuerPrivateKeyPem: middle.privateKeyPem, ca: false });
+  // Same issuer name as the real middle, signed by an impostor key: only the signature check of the link can tell.
+  const foreignSignCertPem = await issueCertificate({ subject: unionPaySubject, issuer: MIDDLE_NAME, subjectPublicKeyPem: foreign.publicKeyPem, issuerPrivateKeyPem: impostor.privateKeyPem, ca: false });
   return {
     rootPrivateKeyPem: root.privateKeyPem,
     rootCertPem,
@@ -53,6 +54,8 @@ export async function generateKeyMaterial(): Promise<KeyMaterial> {
     signCertPem,
     spPrivateKeyPem: sp.privateKeyPem,
     spPublicKeyPem: sp.publicKeyPem,
+    foreignSignPrivateKeyPem: foreign.privateKeyPem,
+    foreignSignCertPem,
   };
 }
 
@@ -60,6 +63,7 @@ export function loadKeys(material: KeyMaterial): SimKeys {
   return {
     material,
     signKey: createPrivateKey(material.signPrivateKeyPem),
+    foreignSignKey: createPrivateKey(material.foreignSignPrivateKeyPem),
     spKey: createPrivateKey(material.spPrivateKeyPem),
     spPublicKeyBase64: (createPublicKey(material.spPublicKeyPem).export({ type: 'spki', format: 'der' }) as Buffer).toString('base64'),
   };
