@@ -106,7 +106,7 @@ export function parseUnionPayConfig(config: ChannelConfig): UnionPayConfig {
   try {
     signer = loadPfx(pfx, secrets.signCertPassword ?? '');
   } catch (err) {
-    throw misconfigured('signCertPfx', err instanceof CertificateError ? `: ${err.message}` : 'is not readable');
+    throw misconfigured('signCertPfx', err instanceof CertificateError ? `is unusable: ${err.message}` : 'is not readable');
   }
   const common = { merId, signer, userAuthUrl: url(params, 'userAuthUrl', DEFAULT_USER_AUTH_URL) };
   if (mode === 'sp') {

@@ -58,7 +58,8 @@ function protocol(message: string): ChannelError {
 export function txnTimeOf(id: string): string {
   const m = /^[PR](\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})\d{8}$/.exec(id);
   const ms = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) : Number.NaN;
-  if (Number.isNaN(ms)) throw new ChannelError('misconfigured', `unionpay: id ${id} carries no creation time`);
+  // Date.UTC rolls month 13 into the next year: a round trip refuses it.
+  if (Number.isNaN(ms) || new Date(ms).toISOString().replace(/[-T:]/g, '').slice(0, 14) !== id.slice(1, 15)) throw new ChannelError('misconfigured', `unionpay: id ${id} carries no creation time`);
   return acpTime(ms);
 }
 
