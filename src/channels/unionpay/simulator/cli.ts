@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
-import { Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
+import { nonNegativeInt as int, positiveNumber as positive, printJson as print, sandboxCall as call, sandboxGroup, withConn, type SandboxConn as Conn } from '../../sandbox/cli-kit.ts';
 import { startUnionPaySimulator } from './index.ts';
 
 /**
@@ -10,38 +11,7 @@ import { startUnionPaySimulator } from './index.ts';
 export const DEFAULT_UNIONPAY_SIM_PORT = 9220;
 export const DEFAULT_UNIONPAY_SIM_URL = `http://127.0.0.1:${DEFAULT_UNIONPAY_SIM_PORT}`;
 
-function int(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
-  return n;
-}
-
-function positive(value: string): number {
-  const n = Number(value);
-  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError('must be a positive number');
-  return n;
-}
-
-interface Conn {
-  url: string;
-  token?: string;
-}
-
-async function call(conn: Conn, method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
-  const res = await fetch(`${conn.url.replace(/\/+$/, '')}${path}`, {
-    method,
-    headers: { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(conn.token ? { authorization: `Bearer ${conn.token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
-const print = (value: unknown): void => void process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-
-const conn = (cmd: Command): Command =>
-  cmd.option('--url <url>', 'simulator base URL', process.env.UNIONPAY_SIM_URL ?? DEFAULT_UNIONPAY_SIM_URL).option('--token <token>', 'admin bearer token (or SIM_ADMIN_TOKEN)', process.env.SIM_ADMIN_TOKEN);
+const conn = (cmd: Command): Command => withConn(cmd, 'UNIONPAY_SIM_URL', DEFAULT_UNIONPAY_SIM_URL);
 
 /** Writes the PFX of an answer to a file when asked, and leaves it out of what is printed. */
 function withPfx(answer: unknown, out: string | undefined): unknown {
@@ -62,8 +32,7 @@ function target(value: string): Record<string, string> {
 
 /** Adds `unionpay` under `sandbox` (the root program or the `sandbox` command itself). */
 export function registerUnionPaySandboxCommands(program: Command): Command {
-  const sandbox = program.name() === 'sandbox' ? program : (program.commands.find((c) => c.name() === 'sandbox') ?? program.command('sandbox').description('channel simulators (the sandbox)'));
-  const up = sandbox.command('unionpay').description('云闪付 / UnionPay simulator (ACP 全渠道 + service-provider gateway)');
+  const up = sandboxGroup(program).command('unionpay').description('云闪付 / UnionPay simulator (ACP 全渠道 + service-provider gateway)');
 
   up.command('serve')
     .description('run a standalone simulator and print its base URL')

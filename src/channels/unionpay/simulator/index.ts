@@ -1,11 +1,12 @@
-import Fastify, { LogController } from 'fastify';
 import { TimerSet } from '../../sandbox/kit.ts';
+import { createSandboxApp, listenSandbox } from '../../sandbox/server.ts';
 import { registerAcpRoutes } from './acp-routes.ts';
 import { resumeAfter } from './after.ts';
 import { AcpError, sandboxUserId, toSimLog, type SimContext } from './context.ts';
 import { payConsume, schedulePassword, scanConsume } from './consumes.ts';
 import { generateKeyMaterial, loadKeys } from './keys.ts';
-import { Notifier } from './notifier.ts';
+import { createNotifier } from './notifier.ts';
+import type { RetryingNotifier } from '../../sandbox/notifier.ts';
 import { registerPages } from './pages.ts';
 import { authorize, consumeFor } from './payer.ts';
 import { SnapshotWriter, loadSnapshot } from './persistence.ts';
@@ -13,7 +14,7 @@ import { registerMerchant, registerProvider } from './registry.ts';
 import { registerSandboxRoutes } from './routes-sandbox.ts';
 import { registerSpRoutes } from './sp-routes.ts';
 import { SimState, consumeView } from './state.ts';
-import type { FaultSwitches, UnionPaySimulator, UnionPaySimulatorOptions } from './types.ts';
+import type { FaultSwitches, NotifyRecord, UnionPaySimulator, UnionPaySimulatorOptions } from './types.ts';
 
 /**
  * UnionPay simulator (sandbox): the ACP 5.1.0 全渠道 gateway with strict certificate signatures,
@@ -40,7 +41,7 @@ export async function startUnionPaySimulator(opts: UnionPaySimulatorOptions = {}
   const state = new SimState(() => writer?.schedule());
   if (snapshot) state.restore(snapshot);
   const scheduler = new TimerSet();
-  let notifier: Notifier | null = null;
+  let notifier: RetryingNotifier<NotifyRecord> | null = null;
   const ctx: SimContext = {
     state,
     keys,
@@ -55,33 +56,18 @@ export async function startUnionPaySimulator(opts: UnionPaySimulatorOptions = {}
     scheduler,
     onNotification: (id) => notifier?.schedule(id, 0),
   };
-  notifier = new Notifier(ctx);
+  notifier = createNotifier(ctx);
   if (opts.stateFile) {
     writer = new SnapshotWriter(opts.stateFile, () => state.snapshot(keys.material), (err) => log.error({ err: (err as Error).message, file: opts.stateFile }, 'state file write failed'));
     if (!snapshot) writer.schedule(); // a fresh file gets the PKI at once, so a restart keeps the identity
   }
 
-  const app = Fastify({ ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }), bodyLimit: 1024 * 1024, logController: new LogController({ disableRequestLogging: true }), return503OnClosing: true });
-  // Bodies stay raw strings: forms, JSON and k=v are parsed by the routes that know which is which.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  const app = createSandboxApp(opts.logger, log);
   registerAcpRoutes(app, ctx);
   registerSpRoutes(app, ctx);
   registerSandboxRoutes(app, ctx, opts.adminToken);
   registerPages(app, ctx);
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
-  app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
-    const status = err.statusCode ?? 500;
-    if (status >= 500) log.error({ err: err.message, url: req.url.split('?')[0] }, 'sandbox route failed');
-    return reply.code(status).send({ code: status < 500 ? 'BAD_REQUEST' : 'INTERNAL', message: err.message });
-  });
-
-  const host = opts.host ?? '127.0.0.1';
-  await app.listen({ port: opts.port ?? 0, host });
-  const addr = app.server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : (opts.port ?? 0);
-  const listenHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  ctx.baseUrl = (opts.publicUrl ?? `http://${listenHost}:${port}`).replace(/\/+$/, '');
+  ctx.baseUrl = await listenSandbox(app, opts);
   notifier.resumeAll();
   resumeAfter(ctx);
   for (const c of state.allConsumes()) if (c.status === 'PAYING' && c.passwordUntil !== undefined) schedulePassword(ctx, c);

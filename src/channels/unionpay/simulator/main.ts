@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { envNumber } from '../../sandbox/cli-kit.ts';
 import { DEFAULT_UNIONPAY_SIM_PORT } from './cli.ts';
 import { startUnionPaySimulator } from './index.ts';
 
@@ -7,14 +8,6 @@ import { startUnionPaySimulator } from './index.ts';
  * channel off the gateway's event loop). Env: SIM_PORT (default 9220), SIM_HOST, SIM_STATE_FILE,
  * SIM_TIME_SCALE, SIM_ADMIN_TOKEN, SIM_LOG_LEVEL (default info; "silent" for none).
  */
-
-function envNumber(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n)) throw new Error(`${name} must be a number, got ${raw}`);
-  return n;
-}
 
 const logger = pino({ level: process.env.SIM_LOG_LEVEL ?? 'info', redact: ['req.headers.authorization', '*.pfxBase64', '*.pfxPassword', '*.privateKeyPem'] });
 const sim = await startUnionPaySimulator({

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { bearerTokenOk, sandboxBody } from '../../sandbox/kit.ts';
+import { SandboxBadRequest, applyFaultPatch, bearerTokenOk, optionalString, requireSandboxBody } from '../../sandbox/kit.ts';
 import { AcpError, sandboxUserId, type SimContext } from './context.ts';
 import { payConsume, scanConsume } from './consumes.ts';
 import { authorize, consumeFor, type PayerTarget } from './payer.ts';
@@ -15,23 +15,11 @@ import type { FaultSwitches } from './types.ts';
 
 type Json = Record<string, unknown>;
 
-class BadRequest extends Error {}
-
-function body(req: FastifyRequest): Json {
-  const b = sandboxBody(req);
-  if (b === null) throw new BadRequest('body must be a JSON object');
-  return b;
-}
-
-function opt(b: Json, name: string): string | undefined {
-  const v = b[name];
-  if (v === undefined || v === null || v === '') return undefined;
-  if (typeof v !== 'string') throw new BadRequest(`${name} must be a string`);
-  return v;
-}
+const body = requireSandboxBody;
+const opt = optionalString;
 
 function fail(reply: FastifyReply, err: unknown): FastifyReply {
-  if (err instanceof BadRequest) return reply.code(400).send({ code: 'BAD_REQUEST', message: err.message });
+  if (err instanceof SandboxBadRequest) return reply.code(400).send({ code: 'BAD_REQUEST', message: err.message });
   if (err instanceof AcpError) {
     const status = err.respCode === '34' ? 404 : err.respCode === '10' || err.respCode === '13' ? 400 : 409;
     return reply.code(status).send({ code: err.respCode, message: err.respMsg });
@@ -51,13 +39,7 @@ const FAULT_KEYS: Record<keyof FaultSwitches, 'boolean' | 'count'> = {
 };
 
 export function applyFaults(target: FaultSwitches, patch: Json): void {
-  for (const [k, v] of Object.entries(patch)) {
-    const kind = FAULT_KEYS[k as keyof FaultSwitches];
-    if (!kind) throw new BadRequest(`unknown fault switch ${k}`);
-    if (kind === 'boolean' && typeof v !== 'boolean') throw new BadRequest(`${k} must be a boolean`);
-    if (kind === 'count' && (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)) throw new BadRequest(`${k} must be a non-negative integer`);
-  }
-  Object.assign(target, patch);
+  applyFaultPatch(target, patch, FAULT_KEYS);
 }
 
 function target(b: Json): PayerTarget {
@@ -100,7 +82,7 @@ export function registerSandboxRoutes(app: FastifyInstance, ctx: SimContext, adm
   app.post('/sandbox/v1/authorize', guarded((req) => {
     const b = body(req);
     const redirectUrl = opt(b, 'redirectUrl');
-    if (!redirectUrl) throw new BadRequest('redirectUrl is required');
+    if (!redirectUrl) throw new SandboxBadRequest('redirectUrl is required');
     return authorize(ctx, redirectUrl, opt(b, 'user'));
   }));
 }

@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import type { Deliverable } from '../../sandbox/notifier.ts';
 
 /**
  * Types of the UnionPay simulator: the ACP 5.1.0 全渠道 gateway, the 云闪付 service-provider JSON
@@ -112,25 +113,15 @@ export interface AfterRecord {
   doneAt?: number;
 }
 
-export interface NotifyRecord {
-  id: string;
+export interface NotifyRecord extends Deliverable {
   /** Which gateway's format: ACP form or service-provider JSON. */
   format: 'acp' | 'sp';
   merId: string;
-  url: string;
   orderId: string;
   txnType: string;
   /** Everything but the signature (and, for ACP, signPubKeyCert), which each attempt adds. */
   fields: Record<string, string>;
   created_at: number;
-  attempts: number;
-  delivered: boolean;
-  gave_up: boolean;
-  last_status: number | null;
-  last_body?: string;
-  last_error?: string;
-  next_at: number | null;
-  duplicate: boolean;
 }
 
 export interface FaultSwitches {
