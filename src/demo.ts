@@ -97,7 +97,7 @@ async function wireAlipaySandbox(gw: Gateway, appId: string, sim: AlipaySimulato
     mode === 'cert'
       ? { useCert: 'true', appPublicCert: creds.appCertPem as string, alipayPublicCert: creds.alipayPublicCertPem as string, alipayRootCert: creds.alipayRootCertPem as string }
       : { useCert: 'false', alipayPublicKey: creds.alipayPublicKeyPem };
-  await gw.tenancy.setChannelConfig(appId, 'alipay', { appId: creds.appId, signType: 'RSA2', sellerId: creds.pid, gatewayUrl: creds.gatewayUrl, ...keys }, existing?.secrets.privateKey ? {} : { privateKey: creds.appPrivateKeyPem as string });
+  await gw.tenancy.setChannelConfig(appId, 'alipay', { appId: creds.appId, signType: 'RSA2', sellerId: creds.pid, gatewayUrl: creds.gatewayUrl, openAuthUrl: sim.baseUrl, oauthReturnHosts: '127.0.0.1,localhost', ...keys }, existing?.secrets.privateKey ? {} : { privateKey: creds.appPrivateKeyPem as string });
   await gw.tenancy.enableWays(appId, 'alipay', ALIPAY_WAYS);
 }
 

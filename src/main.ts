@@ -8,6 +8,7 @@ import { startWechatPaySimulator, type WechatPaySimulator } from './channels/wec
 import { startAlipaySimulator, type AlipaySimulator } from './channels/alipay/simulator/index.ts';
 import { startUnionPaySimulator, type UnionPaySimulator } from './channels/unionpay/simulator/index.ts';
 import { printBanner } from './banner.ts';
+import { startAppAuthRefresher } from './channels/alipay/app-auth-service.ts';
 
 /**
  * `npm start`: the gateway on its embedded database (or DATABASE_URL), the sandbox channels
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
   const gw = await createGateway(config, { logger: log });
   const demo = await ensureDemoMerchant(gw, wechat, alipay, unionpay);
   const url = await gw.start();
+  const stopAlipayTokenUpkeep = startAppAuthRefresher(gw);
   printBanner({ url, config, demo, sandboxUrl: wechat?.baseUrl ?? null, alipaySandboxUrl: alipay?.baseUrl ?? null, unionpaySandboxUrl: unionpay?.baseUrl ?? null });
 
   let stopping = false;
@@ -45,6 +47,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
+    stopAlipayTokenUpkeep();
     await gw.stop();
     await wechat?.close();
     await alipay?.close();

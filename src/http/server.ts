@@ -12,6 +12,8 @@ import { registerNotifyRoutes } from './notify-routes.ts';
 import { registerClientRoutes } from './client-routes.ts';
 import { registerPayerIdentityRoutes } from './payer-identity-routes.ts';
 import { registerReturnRoutes } from './return-routes.ts';
+import { registerAlipayIsvRoutes } from './alipay-isv-routes.ts';
+import { registerAlipayIdentityRoutes } from './alipay-identity-routes.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -100,5 +102,7 @@ export async function buildHttpServer(gw: Gateway, logger: PinoLogger): Promise<
   registerPayerIdentityRoutes(app, gw);
   registerReturnRoutes(app, gw);
   registerAdminRoutes(app, gw);
+  registerAlipayIsvRoutes(app, gw);
+  registerAlipayIdentityRoutes(app, gw);
   return app;
 }

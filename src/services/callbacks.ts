@@ -50,15 +50,14 @@ export class CallbackService {
     try {
       const parsed = await channel.parseCallback({ config, log: d.log }, kind, inbound);
       if (parsed.kind !== kind) throw new ChannelError('mismatch', `a ${parsed.kind} callback arrived at the ${kind} URL`);
-      const refused =
-        parsed.kind === 'pay'
-          ? (await d.sync.applyPayment(orderId, parsed.payment, SOURCE)).refused
-          : (await d.sync.applyRefund(orderId, parsed.refund, SOURCE)).refused;
-      if (refused) {
+      const note = { kind: 'callback', source: SOURCE, detail: { eventId: parsed.eventId, status: parsed.kind === 'pay' ? parsed.payment.status : parsed.refund.status } };
+      // A pay callback that changes the order records its note in the same statement as the change.
+      const applied = parsed.kind === 'pay' ? await d.sync.applyPayment(orderId, parsed.payment, SOURCE, { known: order, note }) : await d.sync.applyRefund(orderId, parsed.refund, SOURCE);
+      if (applied.refused) {
         await this.#queryLater(kind, orderId);
         return channel.nackReply('refused');
       }
-      await recordEvent(d.db, { orderType: kind, orderId, kind: 'callback', source: SOURCE, detail: { eventId: parsed.eventId, status: parsed.kind === 'pay' ? parsed.payment.status : parsed.refund.status } });
+      if (!('noted' in applied && applied.noted)) await recordEvent(d.db, { orderType: kind, orderId, ...note });
       return channel.ackReply();
     } catch (err) {
       if (!(err instanceof ChannelError)) throw err;

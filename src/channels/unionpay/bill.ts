@@ -1,5 +1,6 @@
 import { inflateSync } from 'node:zlib';
 import { unzipSync } from 'fflate';
+import iconv from 'iconv-lite';
 import { ChannelError, type ChannelBill, type ChannelBillRow } from '../types.ts';
 import { parseAcpTime } from './sign.ts';
 
@@ -50,15 +51,13 @@ export function unpackFileContent(fileContent: string): { name: string; bytes: U
   return { name, bytes: members[name] as Uint8Array };
 }
 
-const gbk = new TextDecoder('gbk');
-
 /** One ZM line (bytes, since widths count GBK bytes) into named, trimmed fields. */
 export function parseZmLine(line: Uint8Array): Record<string, string> {
   const out: Record<string, string> = {};
   let at = 0;
   for (const [name, width] of ZM_FIELDS) {
     if (at >= line.length) break;
-    out[name] = gbk.decode(line.subarray(at, at + width)).trim();
+    out[name] = iconv.decode(Buffer.from(line.subarray(at, at + width)), 'gbk').trim();
     at += width + 1; // one separator byte
   }
   return out;
