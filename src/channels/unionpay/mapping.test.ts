@@ -4,7 +4,7 @@ import { ChannelError } from '../types.ts';
 import { parseZmLine, ZM_FIELDS } from './bill.ts';
 import { parseUnionPayConfig } from './config.ts';
 import { spPaymentStatus, toPaymentStatus, toRefundStatus, txnTimeOf, writeOutcome } from './mapping.ts';
-import { userAuthRedirect } from './ysf-user.ts';
+import { appUpIdentifier, isYsfUserAgent, userAuthRedirect } from './ysf-user.ts';
 
 /** Pure translations: respCode semantics, query vs notification, ids → txnTime, the ZM line layout. */
 
@@ -51,7 +51,11 @@ test('ZM line layout: fields at the widths SDK samples parse, one separator byte
   assert.equal(line.indexOf(Buffer.from('712345678901234567890')), 3 + 1 + 11 + 1 + 11 + 1 + 6 + 1 + 10 + 1 + 19 + 1 + 12 + 1 + 4 + 1 + 2 + 1, 'queryId is the 10th field');
 });
 
-test('user authorisation redirect and configuration errors', () => {
+test('user authorisation redirect, the 云闪付 User-Agent token, configuration errors', () => {
+  const ysf = 'Mozilla/5.0 (iPhone; CPU iPhone OS 16_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 (com.unionpay.chsp) (cordova 4.5.4) (updebug 0) (version 1015) (UnionPay/1.0 CloudPay) (clientVersion 195) (language zh_CN)';
+  assert.ok(isYsfUserAgent(ysf));
+  assert.equal(appUpIdentifier(ysf), 'UnionPay/1.0 CloudPay');
+  assert.equal(appUpIdentifier('Mozilla/5.0 AlipayClient/10.5'), undefined);
   const u = new URL(userAuthRedirect('https://qr.95516.com/qrcGtwWeb-web/api/userAuth', 'https://shop.example/ysf?a=1&b=2'));
   assert.equal(u.searchParams.get('redirectUrl'), 'https://shop.example/ysf?a=1&b=2');
   assert.throws(() => userAuthRedirect('https://qr.95516.com/x', 'javascript:alert(1)'), RangeError);
