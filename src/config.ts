@@ -32,6 +32,8 @@ export interface GatewayConfig {
   sandbox: { enabled: boolean; port: number; host: string; timeScale: number; alipayPort: number };
   demo: { mchNo?: string; appId?: string; appSecret?: string };
   poolSize: number;
+  /** Operator and merchant consoles (docs/console.md). */
+  console: { maxFailedLogins: number; lockoutSeconds: number; sessionIdleSeconds: number };
 }
 
 /** WeChat-like: 15 attempts over ~24 h (Jeepay gives up after 7.5 min, jeepay.md §4). */
@@ -122,6 +124,11 @@ export function loadConfig(env: Source = process.env): GatewayConfig {
     },
     demo: { mchNo: get('POLYPAY_DEMO_MCH_NO'), appId: get('POLYPAY_DEMO_APP_ID'), appSecret: get('POLYPAY_DEMO_APP_SECRET') },
     poolSize: int('POLYPAY_DB_POOL_SIZE', 10, 1, 200),
+    console: {
+      maxFailedLogins: int('POLYPAY_CONSOLE_MAX_FAILED_LOGINS', 5, 1, 100),
+      lockoutSeconds: int('POLYPAY_CONSOLE_LOCKOUT_SECONDS', 900, 1, 7 * 86_400),
+      sessionIdleSeconds: int('POLYPAY_CONSOLE_SESSION_IDLE_SECONDS', 1800, 60, 7 * 86_400),
+    },
   };
   if (config.demo.appId && !/^[0-9A-Za-z_-]{4,64}$/.test(config.demo.appId)) problems.push('POLYPAY_DEMO_APP_ID must be 4–64 characters of [0-9A-Za-z_-]');
   if (config.demo.appSecret && config.demo.appSecret.length < 16) problems.push('POLYPAY_DEMO_APP_SECRET must be at least 16 characters');

@@ -20,6 +20,7 @@ import { ConfirmationService } from './services/confirmations.ts';
 import { PayerSessionService } from './services/payer-sessions.ts';
 import { BillService } from './services/bills.ts';
 import { buildHttpServer } from './http/server.ts';
+import { ConsoleAccounts } from './console/accounts.ts';
 
 export interface Gateway {
   config: GatewayConfig;
@@ -39,6 +40,9 @@ export interface Gateway {
   confirmations: ConfirmationService;
   payerSessions: PayerSessionService;
   bills: BillService;
+  consoleAccounts: ConsoleAccounts;
+  /** Payer pages of the running simulators, linked from the consoles (main.ts adds them). */
+  sandboxPages: Array<{ name: string; url: string }>;
   http: FastifyInstance;
   /** Listens and starts the background workers; resolves with the bound URL. */
   start(): Promise<string>;
@@ -76,6 +80,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const reconciler = new Reconciler({ db, payOrders, refunds, log, querySchedule: config.querySchedule, barPollSchedule: config.barPollSchedule, barTimeoutSeconds: config.barTimeoutSeconds });
   const confirmations = new ConfirmationService({ db, payOrders, watch, key: createHmac('sha256', config.masterKey).update('polypay/client-token').digest(), log });
 
+  const consoleAccounts = new ConsoleAccounts(db, { ...config.console, sessionMaxSeconds: 12 * 3600 });
+
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
   let ticking: Promise<void> | null = null;
@@ -95,7 +101,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     });
   };
 
-  const gw = { config, db, log, qrKey, descriptors, channels, tenancy, notifications, sync, payOrders, refunds, callbacks, reconciler, watch, confirmations, payerSessions, bills } as unknown as Gateway;
+  const gw = { config, db, log, qrKey, descriptors, channels, tenancy, notifications, sync, payOrders, refunds, callbacks, reconciler, watch, confirmations, payerSessions, bills, consoleAccounts, sandboxPages: [] } as unknown as Gateway;
   gw.http = await buildHttpServer(gw, log);
   gw.tick = tick;
   gw.start = async () => {

@@ -7,6 +7,7 @@ import { ensureDemoMerchant } from './demo.ts';
 import { startWechatPaySimulator, type WechatPaySimulator } from './channels/wechat-pay/simulator/index.ts';
 import { startAlipaySimulator, type AlipaySimulator } from './channels/alipay/simulator/index.ts';
 import { printBanner } from './banner.ts';
+import { ensureConsoleAccounts } from './console/bootstrap.ts';
 
 /**
  * `npm start`: the gateway on its embedded database (or DATABASE_URL), the sandbox channels
@@ -34,8 +35,11 @@ async function main(): Promise<void> {
   }
   const gw = await createGateway(config, { logger: log });
   const demo = await ensureDemoMerchant(gw, wechat, alipay);
+  const consoleLogins = await ensureConsoleAccounts(gw, config.sandbox.enabled ? demo.mchNo : null);
+  if (wechat) gw.sandboxPages.push({ name: 'WeChat Pay', url: `${wechat.baseUrl}/sandbox/` });
+  if (alipay) gw.sandboxPages.push({ name: 'Alipay', url: `${alipay.baseUrl}/sandbox/` });
   const url = await gw.start();
-  printBanner({ url, config, demo, sandboxUrl: wechat?.baseUrl ?? null, alipaySandboxUrl: alipay?.baseUrl ?? null });
+  printBanner({ url, config, demo, sandboxUrl: wechat?.baseUrl ?? null, alipaySandboxUrl: alipay?.baseUrl ?? null, consoleLogins });
 
   let stopping = false;
   const shutdown = async (signal: string) => {

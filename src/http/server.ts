@@ -12,6 +12,7 @@ import { registerNotifyRoutes } from './notify-routes.ts';
 import { registerClientRoutes } from './client-routes.ts';
 import { registerPayerIdentityRoutes } from './payer-identity-routes.ts';
 import { registerReturnRoutes } from './return-routes.ts';
+import { registerConsole } from '../console/http/index.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -100,5 +101,6 @@ export async function buildHttpServer(gw: Gateway, logger: PinoLogger): Promise<
   registerPayerIdentityRoutes(app, gw);
   registerReturnRoutes(app, gw);
   registerAdminRoutes(app, gw);
+  await registerConsole(app, gw);
   return app;
 }

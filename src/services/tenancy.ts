@@ -148,6 +148,12 @@ export class TenancyService {
     for (const way of ways) this.#routeCache.delete(`${appId}/${way}`);
   }
 
+  /** Turns off the app's ways served by `ifCode` except `keep` (the console's way checkboxes). */
+  async disableWaysExcept(appId: string, ifCode: string, keep: readonly string[]): Promise<void> {
+    const r = await this.#db.query<{ way_code: string }>(`UPDATE app_pay_ways SET state = 0 WHERE app_id = $1 AND if_code = $2 AND state = 1 AND NOT (way_code = ANY($3::text[])) RETURNING way_code`, [appId, ifCode, [...keep]]);
+    for (const row of r.rows) this.#routeCache.delete(`${appId}/${row.way_code}`);
+  }
+
   /** The channel serving a way for an app, or null when the way is not enabled. */
   async routeFor(appId: string, way: WayCode): Promise<string | null> {
     const key = `${appId}/${way}`;
