@@ -41,6 +41,9 @@ if (only !== 'unit' && env.POLYPAY_TEST_SKIP_PG !== '1') {
   }
 }
 
+// The console pages are served from their Vite build (browser tests open them): build it if missing or stale.
+if (only !== 'unit') await (await import('./build-web.mjs')).buildWeb();
+
 console.log(`running ${files.length} test files${env.POLYPAY_TEST_SKIP_PG === '1' ? ' (PostgreSQL leg skipped)' : ''}`);
 const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], { stdio: 'inherit', env });
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

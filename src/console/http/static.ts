@@ -20,7 +20,7 @@ function notBuilt(reply: FastifyReply): FastifyReply {
 
 /** Serves the two console pages and their hashed assets. The pages need no server-side routing (hash routes). */
 export async function registerConsolePages(app: FastifyInstance): Promise<void> {
-  await app.register(fastifyStatic, { root: WEB_DIST, prefix: '/ui/', index: false, wildcard: true, decorateReply: true, maxAge: '365d', immutable: true, allowedPath: (path) => path.startsWith('/assets/') });
+  await app.register(fastifyStatic, { root: WEB_DIST, prefix: '/ui/', index: false, wildcard: true, decorateReply: true, maxAge: '365d', immutable: true });
   for (const name of ['console', 'merchant'] as const) {
     app.get(`/${name}`, { schema: { hide: true } }, async (_req, reply) => reply.redirect(`/${name}/`, 302));
     app.get(`/${name}/`, { schema: { hide: true } }, async (_req, reply) => {
