@@ -37,6 +37,9 @@ export async function ensureDemoMerchant(gw: Gateway, wechat: WechatPaySimulator
   }
   if (wechat) await wireWechatSandbox(gw, appId, wechat);
   if (alipay) await wireAlipaySandbox(gw, appId, alipay);
+  // QR_CASHIER: one code the payer opens in WeChat or Alipay (src/cashier/).
+  await gw.tenancy.setChannelConfig(appId, 'cashier', {}, {});
+  await gw.tenancy.enableWays(appId, 'cashier', ['QR_CASHIER']);
   return { mchNo, appId, appSecret: app!.appSecret };
 }
 

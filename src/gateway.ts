@@ -21,6 +21,9 @@ import { PayerSessionService } from './services/payer-sessions.ts';
 import { BillService } from './services/bills.ts';
 import { buildHttpServer } from './http/server.ts';
 import { ConsoleAccounts } from './console/accounts.ts';
+import { CashierTokens } from './cashier/token.ts';
+import { cashierDescriptor } from './cashier/channel.ts';
+import { CashierService } from './cashier/service.ts';
 
 export interface Gateway {
   config: GatewayConfig;
@@ -41,6 +44,7 @@ export interface Gateway {
   payerSessions: PayerSessionService;
   bills: BillService;
   consoleAccounts: ConsoleAccounts;
+  cashier: CashierService;
   /** Payer pages of the running simulators, linked from the consoles (main.ts adds them). */
   sandboxPages: Array<{ name: string; url: string }>;
   http: FastifyInstance;
@@ -65,7 +69,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const db = options.db ?? (await openDb({ databaseUrl: config.databaseUrl, dataDir: `${config.dataDir}/db`, poolSize: config.poolSize }));
   await migrate(db);
   const box = new SecretBox(config.masterKey);
-  const descriptors = new Map((options.descriptors ?? CHANNELS).map((d) => [d.ifCode, d]));
+  // QR_CASHIER is routed like a channel (a virtual one): its links are signed with a key of this deployment.
+  const cashierTokens = new CashierTokens(createHmac('sha256', config.masterKey).update('polypay/cashier').digest());
+  const descriptors = new Map([...(options.descriptors ?? CHANNELS), cashierDescriptor(cashierTokens, config.publicUrl)].map((d) => [d.ifCode, d]));
   const channels = new Map([...descriptors.values()].map((d) => [d.ifCode, d.create()]));
   const tenancy = new TenancyService(db, box, descriptors);
   const notifications = new NotificationService({ db, log, schedule: config.notifySchedule, secretFor: async (appId, q) => (await tenancy.getApp(appId, q))?.appSecret ?? null });
@@ -81,6 +87,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const confirmations = new ConfirmationService({ db, payOrders, watch, key: createHmac('sha256', config.masterKey).update('polypay/client-token').digest(), log });
 
   const consoleAccounts = new ConsoleAccounts(db, { ...config.console, sessionMaxSeconds: 12 * 3600 });
+  const cashier = new CashierService({ db, tenancy, channels, payOrders, tokens: cashierTokens, log, publicUrl: config.publicUrl, querySchedule: config.querySchedule });
 
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
@@ -101,7 +108,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     });
   };
 
-  const gw = { config, db, log, qrKey, descriptors, channels, tenancy, notifications, sync, payOrders, refunds, callbacks, reconciler, watch, confirmations, payerSessions, bills, consoleAccounts, sandboxPages: [] } as unknown as Gateway;
+  const gw = { config, db, log, qrKey, descriptors, channels, tenancy, notifications, sync, payOrders, refunds, callbacks, reconciler, watch, confirmations, payerSessions, bills, consoleAccounts, cashier, sandboxPages: [] } as unknown as Gateway;
   gw.http = await buildHttpServer(gw, log);
   gw.tick = tick;
   gw.start = async () => {

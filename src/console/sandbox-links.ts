@@ -30,6 +30,8 @@ function sandboxOrigin(url: string | undefined): string | null {
 }
 
 const LINKS: Record<string, PayerLink> = {
+  // A cashier link is itself the payer's page (on a desktop it offers to emulate a payer app in the sandbox).
+  cashier: (_config, type, data) => (type === 'payurl' ? data : null),
   wxpay: (config, type, data) => {
     const origin = sandboxOrigin(config.params.baseUrl);
     if (!origin) return null;

@@ -13,6 +13,7 @@ import { registerClientRoutes } from './client-routes.ts';
 import { registerPayerIdentityRoutes } from './payer-identity-routes.ts';
 import { registerReturnRoutes } from './return-routes.ts';
 import { registerConsole } from '../console/http/index.ts';
+import { registerCashierRoutes } from '../cashier/routes.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -102,5 +103,6 @@ export async function buildHttpServer(gw: Gateway, logger: PinoLogger): Promise<
   registerReturnRoutes(app, gw);
   registerAdminRoutes(app, gw);
   await registerConsole(app, gw);
+  registerCashierRoutes(app, gw);
   return app;
 }

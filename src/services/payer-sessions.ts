@@ -46,8 +46,11 @@ export class PayerSessionService {
     return this.#issue(appId, 'lite', who);
   }
 
-  /** Step 1 of 公众号 OAuth: where to send the payer's browser. */
-  async oauthStart(mchNo: string, appId: string, returnUrl: string, callbackUrl: string): Promise<string> {
+  /**
+   * Step 1 of 公众号 OAuth: where to send the payer's browser. `trustedReturn`: the return URL is
+   * the gateway's own (the cashier), built by the server, so the merchant's host list does not apply.
+   */
+  async oauthStart(mchNo: string, appId: string, returnUrl: string, callbackUrl: string, opts: { trustedReturn?: boolean } = {}): Promise<string> {
     const config = await this.#wxConfig(mchNo, appId);
     let host: string;
     try {
@@ -57,7 +60,7 @@ export class PayerSessionService {
     } catch {
       throw new ApiError('PARAM_INVALID', 'returnUrl must be an http(s) URL');
     }
-    if (!allowedReturnHosts(config).includes(host)) throw new ApiError('PARAM_INVALID', `returnUrl host ${host} is not in the app's oauthReturnHosts`);
+    if (!opts.trustedReturn && !allowedReturnHosts(config).includes(host)) throw new ApiError('PARAM_INVALID', `returnUrl host ${host} is not in the app's oauthReturnHosts`);
     const state = this.#sign({ a: appId, m: mchNo, r: returnUrl, e: Date.now() + STATE_TTL_MS });
     return oauthAuthorizeUrl(config, callbackUrl, state);
   }

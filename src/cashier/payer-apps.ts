@@ -1,0 +1,34 @@
+import type { WayCode } from '../domain/pay-way.ts';
+
+export type PayerAppId = 'wechat' | 'alipay' | 'unionpay';
+
+export interface PayerApp {
+  id: PayerAppId;
+  name: readonly [string, string];
+  /** How the app's built-in browser names itself in User-Agent. */
+  userAgent: RegExp;
+  /** Real ways this app can pay with from a web page, in order of preference; the first one the merchant's app has enabled is used. */
+  ways: readonly WayCode[];
+  /** Needs the payer's identity (openid) from the app's OAuth before the channel order can be made. */
+  identity: 'wechat-oauth' | null;
+}
+
+/**
+ * The payer apps the cashier knows. ALI_JSAPI would need the payer's Alipay user id (OAuth via
+ * publicAppAuthorize.htm, not emulated by the sandbox): the cashier uses ALI_WAP, which pays inside
+ * the Alipay app's browser just as well. 云闪付 is a hook: once a channel serving YSF_JSAPI exists
+ * and an app enables it, the cashier routes UnionPay payers to it (payurl / ysfapp redirect).
+ */
+export const PAYER_APPS: readonly PayerApp[] = [
+  { id: 'wechat', name: ['微信', 'WeChat'], userAgent: /MicroMessenger\//i, ways: ['WX_JSAPI'], identity: 'wechat-oauth' },
+  { id: 'alipay', name: ['支付宝', 'Alipay'], userAgent: /AlipayClient\//i, ways: ['ALI_WAP'], identity: null },
+  { id: 'unionpay', name: ['云闪付', 'UnionPay'], userAgent: /(UnionPay\/|CloudPay|com\.unionpay)/i, ways: ['YSF_JSAPI'], identity: null },
+];
+
+export function payerAppFromUserAgent(userAgent: string | undefined): PayerApp | undefined {
+  return userAgent ? PAYER_APPS.find((a) => a.userAgent.test(userAgent)) : undefined;
+}
+
+export function payerAppById(id: string | undefined): PayerApp | undefined {
+  return PAYER_APPS.find((a) => a.id === id);
+}
