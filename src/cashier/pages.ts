@@ -11,7 +11,7 @@ import type { PayerApp } from './payer-apps.ts';
  * scripts from this origin only, so even a missed escape could not run injected code.
  */
 
-export const CASHIER_CSP = "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self'; connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'";
+export const CASHIER_CSP = "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 const STYLE = `body{margin:0;font-family:-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;background:#f4f5f7;color:#1f1f1f}
 main{max-width:420px;margin:0 auto;padding:16px}.card{background:#fff;border-radius:10px;padding:20px;margin-bottom:12px;text-align:center}
@@ -22,7 +22,7 @@ main{max-width:420px;margin:0 auto;padding:16px}.card{background:#fff;border-rad
 
 export function layout(title: string, body: string, data: Record<string, string> = {}): string {
   const attrs = Object.entries(data).map(([k, v]) => ` data-${k}="${esc(v)}"`).join('');
-  return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1,maximum-scale=1"><meta name="referrer" content="no-referrer"><title>${esc(title)}</title><style>${STYLE}</style></head>
+  return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1,maximum-scale=1"><meta name="referrer" content="no-referrer"><link rel="icon" href="data:,"><title>${esc(title)}</title><style>${STYLE}</style></head>
 <body><main id="cashier"${attrs}>${body}</main><script src="/cashier/assets/client.js" defer></script></body></html>`;
 }
 

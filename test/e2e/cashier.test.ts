@@ -6,10 +6,8 @@ import { orderNo, useStackWithReceiver, waitFor } from '../helpers/stack.ts';
 import { ensureDemoMerchant } from '../../src/demo.ts';
 import { startAlipaySimulator, type AlipaySimulator } from '../../src/channels/alipay/simulator/index.ts';
 import { CashierTokens } from '../../src/cashier/token.ts';
+import { ALIPAY_UA, DESKTOP_UA, WECHAT_UA } from '../helpers/browser.ts';
 
-export const WECHAT_UA = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.47(0x18002f2f) NetType/WIFI Language/zh_CN';
-export const ALIPAY_UA = 'Mozilla/5.0 (Linux; U; Android 12; zh-CN) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/89.0 Mobile Safari/537.36 AlipayClient/10.5.36.8100 Language/zh-Hans';
-const DESKTOP_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36';
 
 type Data = Record<string, any>;
 

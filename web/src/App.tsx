@@ -129,7 +129,7 @@ export function RealmApp({ realm }: { realm: Realm }) {
   const role = session?.user.role;
   return (
     <LangContext.Provider value={lang}>
-      <ConfigProvider locale={lang === 'zh' ? zhCN : enUS}>
+      <ConfigProvider locale={lang === 'zh' ? zhCN : enUS} button={{ autoInsertSpace: false }}>
         <AntApp>
           {session === undefined ? (
             <Spin style={{ marginTop: 120, width: '100%' }} />

@@ -44,7 +44,7 @@ export function Orders() {
   const [filter, setFilter] = useState<ListFilter>({ page: 1, pageSize: 20 });
   const { data, loading } = useLoad(() => api.get<{ total: number; items: OrderRow[] }>('/orders', { ...filter }), [JSON.stringify(filter)]);
   return (
-    <Card title={t('orders')}>
+    <Card title={t('orders')} data-testid="orders">
       <OrderFilters kind="pay" onSearch={(f) => setFilter({ ...f, page: 1, pageSize: filter.pageSize })} />
       <Table<OrderRow>
         style={{ marginTop: 16 }}
