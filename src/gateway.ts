@@ -24,6 +24,7 @@ import { ConsoleAccounts } from './console/accounts.ts';
 import { CashierTokens } from './cashier/token.ts';
 import { cashierDescriptor } from './cashier/channel.ts';
 import { CashierService } from './cashier/service.ts';
+import type { SandboxKeyIssuer } from './console/sandbox-keys.ts';
 
 export interface Gateway {
   config: GatewayConfig;
@@ -47,6 +48,8 @@ export interface Gateway {
   cashier: CashierService;
   /** Payer pages of the running simulators, linked from the consoles (main.ts adds them). */
   sandboxPages: Array<{ name: string; url: string }>;
+  /** Per channel: issues fresh simulator credentials for the console's "fill with sandbox keys" (main.ts). */
+  sandboxKeys: Map<string, SandboxKeyIssuer>;
   http: FastifyInstance;
   /** Listens and starts the background workers; resolves with the bound URL. */
   start(): Promise<string>;
@@ -108,7 +111,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     });
   };
 
-  const gw = { config, db, log, qrKey, descriptors, channels, tenancy, notifications, sync, payOrders, refunds, callbacks, reconciler, watch, confirmations, payerSessions, bills, consoleAccounts, cashier, sandboxPages: [] } as unknown as Gateway;
+  const gw = { config, db, log, qrKey, descriptors, channels, tenancy, notifications, sync, payOrders, refunds, callbacks, reconciler, watch, confirmations, payerSessions, bills, consoleAccounts, cashier, sandboxPages: [], sandboxKeys: new Map() } as unknown as Gateway;
   gw.http = await buildHttpServer(gw, log);
   gw.tick = tick;
   gw.start = async () => {

@@ -8,6 +8,7 @@ import { startWechatPaySimulator, type WechatPaySimulator } from './channels/wec
 import { startAlipaySimulator, type AlipaySimulator } from './channels/alipay/simulator/index.ts';
 import { printBanner } from './banner.ts';
 import { ensureConsoleAccounts } from './console/bootstrap.ts';
+import { registerSandboxKeyIssuers } from './console/sandbox-keys.ts';
 
 /**
  * `npm start`: the gateway on its embedded database (or DATABASE_URL), the sandbox channels
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
   const consoleLogins = await ensureConsoleAccounts(gw, config.sandbox.enabled ? demo.mchNo : null);
   if (wechat) gw.sandboxPages.push({ name: 'WeChat Pay', url: `${wechat.baseUrl}/sandbox/` });
   if (alipay) gw.sandboxPages.push({ name: 'Alipay', url: `${alipay.baseUrl}/sandbox/` });
+  registerSandboxKeyIssuers(gw, { wechat, alipay });
   const url = await gw.start();
   printBanner({ url, config, demo, sandboxUrl: wechat?.baseUrl ?? null, alipaySandboxUrl: alipay?.baseUrl ?? null, consoleLogins });
 

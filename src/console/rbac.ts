@@ -56,6 +56,7 @@ export const ROUTE_ROLES: Record<Realm, Readonly<Record<string, RouteRoles>>> = 
     'POST /merchants/:mchNo/users': ADMIN,
     'PATCH /apps/:appId': ADMIN,
     'PUT /apps/:appId/channels/:ifCode': ADMIN,
+    'POST /apps/:appId/channels/:ifCode/sandbox-keys': ADMIN,
     'GET /audit': ADMIN,
   },
   merchant: {

@@ -4,6 +4,7 @@ import { dbLegs } from '../helpers/db.ts';
 import { type Receiver, type Stack, startReceiver, startStack, waitFor } from '../helpers/stack.ts';
 import { type ConsoleClient, userWithRole } from '../helpers/console.ts';
 import { chinaDayStart } from '../../src/console/dashboard.ts';
+import { registerSandboxKeyIssuers } from '../../src/console/sandbox-keys.ts';
 
 /** The operator's day through the console API: onboard, configure, pay test, find, refund, resend, dashboard. */
 for (const leg of dbLegs()) {
@@ -104,6 +105,21 @@ for (const leg of dbLegs()) {
       assert.equal(dash.byWay.find((w) => w.wayCode === 'WX_NATIVE')?.paidAmount, 1234);
       assert.ok(dash.byChannel.some((c) => c.ifCode === 'wxpay'));
       assert.equal(dash.days.length, 7);
+    });
+
+    test('"fill with sandbox keys": the simulator issues a new merchant whose keys work once saved', async () => {
+      assert.equal((await op.post(`/apps/${appId}/channels/wxpay/sandbox-keys`)).status, 404, 'nothing without a running sandbox');
+      registerSandboxKeyIssuers(s.gw, { wechat: s.sim, alipay: null });
+      assert.deepEqual((await op.get('/sandbox')).json.keys, ['wxpay']);
+      const keys = (await op.post(`/apps/${appId}/channels/wxpay/sandbox-keys`)).json as { params: Record<string, string>; secrets: Record<string, string> };
+      assert.match(keys.params.mchId ?? '', /^19\d{8}$/);
+      assert.match(keys.secrets.apiClientKey ?? '', /BEGIN PRIVATE KEY/);
+      assert.equal((await op.put(`/apps/${appId}/channels/wxpay`, { ...keys, ways: ['WX_NATIVE', 'WX_JSAPI'] })).status, 200);
+      const r = await op.post('/pay-test', { appId, wayCode: 'WX_NATIVE', amount: 1, mchOrderNo: 'sandboxkeys01', subject: 'keys' });
+      assert.equal(r.json.payDataType, 'codeUrl', JSON.stringify(r.json));
+      await s.sim.payer.pay(keys.params.mchId as string, String(r.json.payOrderId));
+      await waitFor('paid with the issued keys', async () => ((await op.get(`/orders/${r.json.payOrderId}`)).json.order as { state: number }).state === 2);
+      s.gw.sandboxKeys.clear();
     });
 
     test('rotating the app secret shows the new one once; the audit trail names who did what', async () => {

@@ -52,6 +52,13 @@ export function registerOperatorRoutes(api: FastifyInstance, gw: Gateway, s: Rea
     return { configs: await channelConfigsView(gw, appId) };
   });
 
+  // Sandbox only: credentials a running simulator just issued, for the operator to review and save.
+  api.post<{ Params: Static<typeof ChannelParams> }>('/apps/:appId/channels/:ifCode/sandbox-keys', { schema: { hide: true, params: ChannelParams } }, async (req) => {
+    const issue = gw.sandboxKeys.get(req.params.ifCode);
+    if (!issue || !(await gw.tenancy.getApp(req.params.appId))) throw new ApiError('NOT_FOUND', `no sandbox for ${req.params.ifCode}`);
+    return issue();
+  });
+
   api.get<{ Params: Static<typeof MchParams> }>('/merchants/:mchNo/users', { schema: { hide: true, params: MchParams } }, async (req) => ({ users: await s.accounts.listUsers('merchant', req.params.mchNo) }));
   api.post<{ Params: Static<typeof MchParams>; Body: Static<typeof UserBody> }>('/merchants/:mchNo/users', { schema: { hide: true, params: MchParams, body: UserBody } }, async (req) => {
     return s.accounts.createUser({ realm: 'merchant', username: req.body.username, role: req.body.role as Role, mchNo: req.params.mchNo });

@@ -134,5 +134,5 @@ export function registerOrderRoutes(api: FastifyInstance, gw: Gateway, s: RealmS
     };
   });
 
-  api.get('/sandbox', { schema: { hide: true } }, async () => ({ pages: gw.sandboxPages }));
+  api.get('/sandbox', { schema: { hide: true } }, async () => ({ pages: gw.sandboxPages, keys: s.realm === 'operator' ? [...gw.sandboxKeys.keys()] : [] }));
 }

@@ -15,7 +15,7 @@ const multiline = (f: ConfigField) => /(Key|Cert)$/.test(f.name) && f.name !== '
  * (src/channels/types.ts ConfigField). Secrets are write-only: the form never receives them and
  * a blank secret keeps the stored value.
  */
-export function ChannelForm({ appId, channel, current, onSaved }: { appId: string; channel: ChannelInfo; current: ChannelConfigView | undefined; onSaved: () => void }) {
+export function ChannelForm({ appId, channel, current, onSaved, sandboxKeys }: { appId: string; channel: ChannelInfo; current: ChannelConfigView | undefined; onSaved: () => void; sandboxKeys: boolean }) {
   const { api, can } = useConsole();
   const { t } = useT();
   const act = useAction();
@@ -36,6 +36,11 @@ export function ChannelForm({ appId, channel, current, onSaved }: { appId: strin
       form.resetFields(channel.configFields.filter((f) => f.secret).map((f) => f.name));
       onSaved();
     }
+  };
+  // Sandbox: the simulator issues a new merchant's keys; they fill the form and are saved only with it.
+  const fillSandboxKeys = async () => {
+    const keys = await act(() => api.send<{ params: Record<string, string>; secrets: Record<string, string> }>('POST', `/apps/${appId}/channels/${channel.ifCode}/sandbox-keys`));
+    if (keys) form.setFieldsValue({ ...keys.params, ...keys.secrets });
   };
   return (
     <Form form={form} name={`channel-${channel.ifCode}`} layout="vertical" initialValues={initial} onFinish={save} disabled={!can.administer} data-testid={`channel-form-${channel.ifCode}`}>
@@ -60,7 +65,12 @@ export function ChannelForm({ appId, channel, current, onSaved }: { appId: strin
       <Form.Item name="ways" label={t('enabledWays')} extra={t('passagesLater')}>
         <Checkbox.Group options={channel.ways.map((w) => ({ value: w.wayCode, label: `${w.wayCode} ${w.name}` }))} />
       </Form.Item>
-      {can.administer && <Button type="primary" htmlType="submit">{t('save')}</Button>}
+      {can.administer && (
+        <Space>
+          <Button type="primary" htmlType="submit">{t('save')}</Button>
+          {sandboxKeys && <Button onClick={fillSandboxKeys} data-testid={`sandbox-keys-${channel.ifCode}`}>{t('fillSandboxKeys')}</Button>}
+        </Space>
+      )}
     </Form>
   );
 }

@@ -14,13 +14,14 @@ interface MerchantRow { mchNo: string; name: string; state: number }
 function AppChannels({ appId, channels }: { appId: string; channels: ChannelInfo[] }) {
   const { api } = useConsole();
   const { data, reload } = useLoad(() => api.get<{ configs: ChannelConfigView[] }>(`/apps/${appId}/channels`), [appId]);
+  const sandbox = useLoad(() => api.get<{ keys: string[] }>('/sandbox'), []);
   if (!data) return null;
   return (
     <Tabs
       items={channels.map((c) => ({
         key: c.ifCode,
         label: `${c.name} ${c.ifCode}${data.configs.some((x) => x.ifCode === c.ifCode && x.ways.length > 0) ? ' ✓' : ''}`,
-        children: <ChannelForm appId={appId} channel={c} current={data.configs.find((x) => x.ifCode === c.ifCode)} onSaved={reload} />,
+        children: <ChannelForm appId={appId} channel={c} current={data.configs.find((x) => x.ifCode === c.ifCode)} onSaved={reload} sandboxKeys={sandbox.data?.keys.includes(c.ifCode) ?? false} />,
       }))}
     />
   );
