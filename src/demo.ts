@@ -81,7 +81,7 @@ async function wireWechatSandbox(gw: Gateway, appId: string, sim: WechatPaySimul
       mpAppSecret: mp.secret,
     },
   );
-  await gw.tenancy.enableWays(appId, 'wxpay', ['WX_NATIVE', 'WX_JSAPI', 'WX_LITE', 'WX_H5', 'WX_APP']);
+  await gw.tenancy.enableWays(appId, 'wxpay', ['WX_NATIVE', 'WX_JSAPI', 'WX_LITE', 'WX_H5', 'WX_APP', 'WX_BAR']);
 }
 
 /** Every ALI way, in public-key mode unless the stored config says useCert=true; the stored app key is kept across restarts. */
@@ -94,6 +94,40 @@ async function wireAlipaySandbox(gw: Gateway, appId: string, sim: AlipaySimulato
     mode === 'cert'
       ? { useCert: 'true', appPublicCert: creds.appCertPem as string, alipayPublicCert: creds.alipayPublicCertPem as string, alipayRootCert: creds.alipayRootCertPem as string }
       : { useCert: 'false', alipayPublicKey: creds.alipayPublicKeyPem };
-  await gw.tenancy.setChannelConfig(appId, 'alipay', { appId: creds.appId, signType: 'RSA2', sellerId: creds.pid, gatewayUrl: creds.gatewayUrl, ...keys }, existing?.secrets.privateKey ? {} : { privateKey: creds.appPrivateKeyPem as string });
+  await gw.tenancy.setChannelConfig(appId, 'alipay', { appId: creds.appId, signType: 'RSA2', sellerId: creds.pid, gatewayUrl: creds.gatewayUrl, openAuthUrl: sim.baseUrl, oauthReturnHosts: '127.0.0.1,localhost', ...keys }, existing?.secrets.privateKey ? {} : { privateKey: creds.appPrivateKeyPem as string });
   await gw.tenancy.enableWays(appId, 'alipay', ALIPAY_WAYS);
+}
+
+export const DEMO_WECHAT_V2_APP_ID = 'demo-wxpay-v2';
+
+/**
+ * A second demo app on the same sandbox merchant, configured for WeChat Pay API v2 (XML, MD5 or
+ * HMAC-SHA256, mutual TLS for refunds): the simulator keeps one ledger, so the merchant's v2 and
+ * v3 orders sit side by side. Uses the API certificate the sandbox CA issued for the merchant key.
+ */
+export async function ensureWechatV2DemoApp(gw: Gateway, sim: WechatPaySimulator, mchNo: string, signType: 'MD5' | 'HMAC-SHA256' = 'MD5'): Promise<DemoCredentials> {
+  const created = await gw.tenancy.createApp({ mchNo, appId: DEMO_WECHAT_V2_APP_ID, name: 'Demo app (WeChat Pay API v2)' });
+  const app = await gw.tenancy.getApp(created.appId);
+  if (!app) throw new Error(`demo app ${created.appId} could not be created`);
+  const v3 = await gw.tenancy.getChannelConfig((await gw.tenancy.listApps(mchNo))[0]?.appId as string, 'wxpay');
+  const existing = await gw.tenancy.getChannelConfig(app.appId, 'wxpay');
+  const apiClientKey = existing?.secrets.apiClientKey ?? v3?.secrets.apiClientKey;
+  const keep = apiClientKey ? { merchantPublicKeyPem: createPublicKey(createPrivateKey(apiClientKey)).export({ type: 'spki', format: 'pem' }).toString(), merchantSerialNo: v3?.params.merchantSerialNo ?? existing?.params.merchantSerialNo } : {};
+  const appids = [DEMO_WECHAT_APPIDS.jsapi, DEMO_WECHAT_APPIDS.lite, DEMO_WECHAT_APPIDS.app];
+  // Native 模式一: WeChat calls this app's scan callback when a payer scans one of its product codes.
+  const nativeCallbackUrl = `${gw.config.publicUrl}/api/wxpay/native1/${app.appId}`;
+  const creds = sim.registerMerchant({ mchid: DEMO_WECHAT_MCHID, appids, nativeCallbackUrl, ...keep, ...(existing?.secrets.apiKey ? { apiKey: existing.secrets.apiKey } : {}) });
+  const cert = await sim.merchantCertificate(creds.mchid);
+  await gw.tenancy.setChannelConfig(
+    app.appId,
+    'wxpay',
+    {
+      apiVersion: 'v2', signType, mchId: creds.mchid, appId: DEMO_WECHAT_APPIDS.jsapi, liteAppId: DEMO_WECHAT_APPIDS.lite, appAppId: DEMO_WECHAT_APPIDS.app,
+      baseUrl: sim.baseUrl.replace(/^http:/, 'https:'), tlsCaCert: creds.tlsCaCertificatePem, apiClientCert: cert,
+    },
+    { apiKey: creds.apiKey, ...(apiClientKey ? { apiClientKey } : { apiClientKey: creds.merchantPrivateKeyPem as string }) },
+  );
+  await gw.tenancy.enableWays(app.appId, 'wxpay', ['WX_NATIVE', 'WX_JSAPI', 'WX_LITE', 'WX_H5', 'WX_APP', 'WX_BAR']);
+  await gw.db.query(`INSERT INTO wechat_products (app_id, product_id, amount, subject) VALUES ($1, 'VIP001', 100, 'VIP 会员一个月 (demo)') ON CONFLICT DO NOTHING`, [app.appId]);
+  return { mchNo, appId: app.appId, appSecret: app.appSecret };
 }

@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import { ConfigError, loadConfig } from './config.ts';
 import { createGateway } from './gateway.ts';
 import { createLogger } from './logger.ts';
-import { ensureDemoMerchant } from './demo.ts';
+import { ensureDemoMerchant, ensureWechatV2DemoApp } from './demo.ts';
 import { startWechatPaySimulator, type WechatPaySimulator } from './channels/wechat-pay/simulator/index.ts';
 import { startAlipaySimulator, type AlipaySimulator } from './channels/alipay/simulator/index.ts';
 import { printBanner } from './banner.ts';
+import { startAppAuthRefresher } from './channels/alipay/app-auth-service.ts';
 import { ensureConsoleAccounts } from './console/bootstrap.ts';
 import { registerSandboxKeyIssuers } from './console/sandbox-keys.ts';
 
@@ -41,13 +42,20 @@ async function main(): Promise<void> {
   if (alipay) gw.sandboxPages.push({ name: 'Alipay', url: `${alipay.baseUrl}/sandbox/` });
   registerSandboxKeyIssuers(gw, { wechat, alipay });
   const url = await gw.start();
+  const stopAlipayTokenUpkeep = startAppAuthRefresher(gw);
   printBanner({ url, config, demo, sandboxUrl: wechat?.baseUrl ?? null, alipaySandboxUrl: alipay?.baseUrl ?? null, consoleLogins });
+  // A second demo app on WeChat Pay API v2 (XML, mutual TLS refunds, Native 模式一 product VIP001), see docs/configuration.md.
+  if (wechat) {
+    const v2 = await ensureWechatV2DemoApp(gw, wechat, demo.mchNo);
+    process.stdout.write(`WeChat Pay API v2 demo app (same merchant): POLYPAY_APP_ID=${v2.appId} POLYPAY_APP_SECRET=${v2.appSecret}\n`);
+  }
 
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
+    stopAlipayTokenUpkeep();
     await gw.stop();
     await wechat?.close();
     await alipay?.close();

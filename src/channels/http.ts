@@ -1,4 +1,4 @@
-import { Agent, request } from 'undici';
+import { Agent, request, type Dispatcher } from 'undici';
 import { ChannelError } from './types.ts';
 
 /**
@@ -26,6 +26,8 @@ export interface ChannelHttpRequest {
   body?: string;
   /** Whole-exchange deadline (connect + send + headers + body). Default 10 s. */
   timeoutMs?: number;
+  /** A pool of the caller's own, e.g. one presenting a client certificate (mutual TLS); default: the shared pool. */
+  dispatcher?: Dispatcher;
 }
 
 export interface ChannelHttpResponse {
@@ -99,6 +101,11 @@ function flattenHeaders(raw: Record<string, string | string[] | undefined>): Rec
   return out;
 }
 
+/** A keep-alive pool like the shared one, with the caller's TLS options (client certificate, extra CA). */
+export function tlsAgent(tls: { cert?: string; key?: string; pfx?: Buffer; passphrase?: string; ca?: string }): Agent {
+  return new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 60_000, connections: 16, connect: { timeout: CONNECT_TIMEOUT_MS, ...tls } });
+}
+
 export async function sendChannelRequest(req: ChannelHttpRequest): Promise<ChannelHttpResponse> {
   const timeoutMs = req.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const target = new URL(req.url);
@@ -107,7 +114,7 @@ export async function sendChannelRequest(req: ChannelHttpRequest): Promise<Chann
       method: req.method,
       headers: req.headers,
       body: req.body,
-      dispatcher: agent,
+      dispatcher: req.dispatcher ?? agent,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
       // headers/body timeouts are per phase; the signal caps the whole exchange, so a
@@ -125,3 +132,41 @@ export async function sendChannelRequest(req: ChannelHttpRequest): Promise<Chann
     throw new ChannelError('timeout', `no complete answer (${code}), outcome unknown: ${where}`, { cause: err });
   }
 }
+
+export interface ChannelFileResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+export type FetchChannelFile = (url: string, opts?: { timeoutMs?: number; maxBytes?: number }) => Promise<ChannelFileResponse>;
+
+/**
+ * A file from a channel (bills: zip, gzip) as raw bytes — `sendChannelRequest` decodes text,
+ * which would corrupt them — on the same pool and with the same failure classification.
+ * Bounded: a channel file larger than `maxBytes` (default 200 MB) is refused.
+ */
+export const fetchChannelFile: FetchChannelFile = async (url, opts = {}) => {
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const maxBytes = opts.maxBytes ?? 200 * 1024 * 1024;
+  const target = new URL(url);
+  try {
+    const res = await request(target, { method: 'GET', headers: { accept: '*/*' }, dispatcher: agent, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal: AbortSignal.timeout(timeoutMs) });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.body) {
+      size += (chunk as Buffer).length;
+      if (size > maxBytes) {
+        res.body.destroy();
+        throw new ChannelError('protocol', `channel file larger than ${maxBytes} bytes: ${target.origin}${target.pathname}`);
+      }
+      chunks.push(chunk as Buffer);
+    }
+    return { status: res.statusCode, headers: flattenHeaders(res.headers), body: Buffer.concat(chunks) };
+  } catch (err) {
+    if (err instanceof ChannelError) throw err;
+    const where = `GET ${target.origin}${target.pathname}`;
+    if (isNotSentError(err)) throw new ChannelError('unavailable', `channel unreachable (${errorCode(err) ?? 'connect failed'}): ${where}`, { cause: err });
+    throw new ChannelError('timeout', `no complete answer (${errorCode(err) ?? (err instanceof Error ? err.name : 'unknown')}): ${where}`, { cause: err });
+  }
+};

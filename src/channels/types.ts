@@ -117,6 +117,28 @@ export interface ChannelBill {
   hash?: string;
 }
 
+export interface ChannelFundFlowRow {
+  time: string;
+  /** The business number the movement belongs to (transaction id, refund id …). */
+  channelOrderNo: string;
+  flowNo: string;
+  businessName: string;
+  businessType: string;
+  direction: 'IN' | 'OUT';
+  /** Minor units, positive. */
+  amount: number;
+  /** Account balance after the movement, minor units. */
+  balance: number;
+  raw: Record<string, string>;
+}
+
+/** A fund-flow (资金) bill: money movements of one account on one day. */
+export interface ChannelFundFlowBill {
+  rows: ChannelFundFlowRow[];
+  summary: Record<string, string>;
+  hash?: string;
+}
+
 export interface ReverseResult {
   status: 'REVERSED' | 'RETRY' | 'ALREADY_PAID';
 }
@@ -151,13 +173,16 @@ export interface PayChannel {
   reversePayment?(ctx: ChannelContext, order: PayOrderInput): Promise<ReverseResult>;
   /** The channel's trade bill for one day (yyyy-MM-dd, China time), verified and parsed. */
   downloadBill?(ctx: ChannelContext, billDate: string): Promise<ChannelBill>;
+  /** The channel's fund-flow bill of one account for one day (yyyy-MM-dd, China time), verified and parsed. */
+  downloadFundFlowBill?(ctx: ChannelContext, billDate: string, accountType: string): Promise<ChannelFundFlowBill>;
   refund(ctx: ChannelContext, order: PayOrderInput, refund: RefundInput): Promise<RefundStatus>;
   queryRefund(ctx: ChannelContext, order: PayOrderInput, refund: RefundInput): Promise<RefundStatus>;
   /** Verifies (signature, timestamp, serial), decrypts and parses. Throws ChannelError('bad_signature' | 'mismatch' | 'protocol'). */
   parseCallback(ctx: ChannelContext, kind: 'pay' | 'refund', request: InboundCallback): Promise<ParsedCallback>;
-  ackReply(): CallbackReply;
+  /** `request` (optional) lets a channel with two callback dialects answer in the one it received. */
+  ackReply(request?: InboundCallback): CallbackReply;
   /** Asks the channel to send the callback again (a non-2xx answer). */
-  nackReply(reason: string): CallbackReply;
+  nackReply(reason: string, request?: InboundCallback): CallbackReply;
 }
 
 export interface ConfigField {

@@ -1,8 +1,8 @@
-import { timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { ApiError } from '../domain/errors.ts';
 import type { Gateway } from '../gateway.ts';
+import { adminGuard } from './admin-guard.ts';
 
 const TAG = ['Admin'];
 const StringMap = Type.Record(Type.String(), Type.String({ maxLength: 8192 }));
@@ -17,11 +17,7 @@ const WaysBody = Type.Object({ ifCode: Type.String({ maxLength: 32 }), ways: Typ
  * secrets come back masked, an app secret only in the answer that created or rotated it.
  */
 export function registerAdminRoutes(app: FastifyInstance, gw: Gateway): void {
-  const expected = Buffer.from(`Bearer ${gw.config.adminToken}`);
-  const guard = async (req: FastifyRequest) => {
-    const given = Buffer.from(req.headers.authorization ?? '');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new ApiError('UNAUTHORIZED');
-  };
+  const guard = adminGuard(gw.config.adminToken);
   const security = [{ adminToken: [] }];
 
   app.register(async (admin) => {

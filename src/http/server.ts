@@ -12,6 +12,10 @@ import { registerNotifyRoutes } from './notify-routes.ts';
 import { registerClientRoutes } from './client-routes.ts';
 import { registerPayerIdentityRoutes } from './payer-identity-routes.ts';
 import { registerReturnRoutes } from './return-routes.ts';
+import { registerAlipayIsvRoutes } from './alipay-isv-routes.ts';
+import { registerAlipayIdentityRoutes } from './alipay-identity-routes.ts';
+import { registerWechatProductRoutes } from './wechat-product-routes.ts';
+import { registerFundFlowRoutes } from './fund-flow-routes.ts';
 import { registerConsole } from '../console/http/index.ts';
 import { registerCashierRoutes } from '../cashier/routes.ts';
 
@@ -102,6 +106,10 @@ export async function buildHttpServer(gw: Gateway, logger: PinoLogger): Promise<
   registerPayerIdentityRoutes(app, gw);
   registerReturnRoutes(app, gw);
   registerAdminRoutes(app, gw);
+  registerAlipayIsvRoutes(app, gw);
+  registerAlipayIdentityRoutes(app, gw);
+  registerWechatProductRoutes(app, gw);
+  registerFundFlowRoutes(app, gw);
   await registerConsole(app, gw);
   registerCashierRoutes(app, gw);
   return app;

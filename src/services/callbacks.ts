@@ -34,38 +34,37 @@ export class CallbackService {
     if (!channel) return { status: 404, contentType: 'text/plain', body: 'unknown channel' };
     // Our ids are short alphanumerics; anything else (e.g. a NUL byte, which PostgreSQL refuses in
     // text and answered with a 500) cannot name an order (found by test/faults/fuzz.test.ts).
-    if (!/^[0-9A-Za-z_-]{1,64}$/.test(orderId)) return channel.nackReply('unknown order');
+    if (!/^[0-9A-Za-z_-]{1,64}$/.test(orderId)) return channel.nackReply('unknown order', inbound);
     const refund = kind === 'refund' ? await getRefund(d.db, orderId) : null;
     const payOrderId = kind === 'pay' ? orderId : refund?.pay_order_id;
     const order = payOrderId ? await getPayOrder(d.db, payOrderId) : null;
     if (!order || order.if_code !== ifCode || (kind === 'refund' && !refund)) {
       d.log.warn({ ifCode, kind, orderId }, 'callback for an unknown order refused');
-      return channel.nackReply('unknown order');
+      return channel.nackReply('unknown order', inbound);
     }
     const config = await d.tenancy.getChannelConfig(order.app_id, ifCode);
     if (!config) {
       d.log.error({ ifCode, orderId, appId: order.app_id }, 'callback for an app without channel configuration');
-      return channel.nackReply('not configured');
+      return channel.nackReply('not configured', inbound);
     }
     try {
       const parsed = await channel.parseCallback({ config, log: d.log }, kind, inbound);
       if (parsed.kind !== kind) throw new ChannelError('mismatch', `a ${parsed.kind} callback arrived at the ${kind} URL`);
-      const refused =
-        parsed.kind === 'pay'
-          ? (await d.sync.applyPayment(orderId, parsed.payment, SOURCE)).refused
-          : (await d.sync.applyRefund(orderId, parsed.refund, SOURCE)).refused;
-      if (refused) {
+      const note = { kind: 'callback', source: SOURCE, detail: { eventId: parsed.eventId, status: parsed.kind === 'pay' ? parsed.payment.status : parsed.refund.status } };
+      // A pay callback that changes the order records its note in the same statement as the change.
+      const applied = parsed.kind === 'pay' ? await d.sync.applyPayment(orderId, parsed.payment, SOURCE, { known: order, note }) : await d.sync.applyRefund(orderId, parsed.refund, SOURCE);
+      if (applied.refused) {
         await this.#queryLater(kind, orderId);
-        return channel.nackReply('refused');
+        return channel.nackReply('refused', inbound);
       }
-      await recordEvent(d.db, { orderType: kind, orderId, kind: 'callback', source: SOURCE, detail: { eventId: parsed.eventId, status: parsed.kind === 'pay' ? parsed.payment.status : parsed.refund.status } });
-      return channel.ackReply();
+      if (!('noted' in applied && applied.noted)) await recordEvent(d.db, { orderType: kind, orderId, ...note });
+      return channel.ackReply(inbound);
     } catch (err) {
       if (!(err instanceof ChannelError)) throw err;
       d.log.warn({ ifCode, kind, orderId, reason: err.kind, msg: err.message }, 'callback refused');
       await recordEvent(d.db, { orderType: kind, orderId, kind: 'refused', source: SOURCE, detail: { reason: err.kind, message: err.message } });
       await this.#queryLater(kind, orderId);
-      return channel.nackReply(err.kind === 'bad_signature' ? 'signature verification failed' : 'refused');
+      return channel.nackReply(err.kind === 'bad_signature' ? 'signature verification failed' : 'refused', inbound);
     }
   }
 

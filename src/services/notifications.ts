@@ -3,13 +3,14 @@ import type { Db, Queryable } from '../db/db.ts';
 import type { Logger } from '../channels/types.ts';
 import { signParams } from '../merchant-api/sign.ts';
 import { compact, payOrderView, refundOrderView } from '../merchant-api/views.ts';
-import type { PayOrderRow, RefundOrderRow } from './order-store.ts';
+import type { OutboxEntry, PayOrderRow, RefundOrderRow } from './order-store.ts';
 
 export interface NotificationDeps {
   db: Db;
   log: Logger;
   /** Seconds before attempt n+1 (index n); its length is the number of attempts. */
   schedule: readonly number[];
+  /** `q`: read through the caller's transaction (PGlite has one connection). */
   secretFor(appId: string, q: Queryable): Promise<string | null>;
   timeoutMs?: number;
 }
@@ -35,31 +36,26 @@ export class NotificationService {
     this.#deps = deps;
   }
 
-  async enqueuePay(tx: Queryable, order: PayOrderRow): Promise<void> {
-    if (!order.notify_url) return;
-    await this.#enqueue(tx, 'pay', order.pay_order_id, `pay.${order.state}`, order.app_id, order.mch_no, order.mch_order_no, order.notify_url, payOrderView(order));
-  }
+  /** The notification of a pay order's new state, for transitionPay's `notify` (same statement as the change). */
+  payEntry = async (order: PayOrderRow, q: Queryable): Promise<OutboxEntry | null> => {
+    if (!order.notify_url) return null;
+    return this.#entry(q, 'pay', order.pay_order_id, `pay.${order.state}`, order.app_id, order.mch_no, order.mch_order_no, order.notify_url, payOrderView(order));
+  };
 
-  async enqueueRefund(tx: Queryable, refund: RefundOrderRow): Promise<void> {
-    if (!refund.notify_url) return;
-    await this.#enqueue(tx, 'refund', refund.refund_order_id, `refund.${refund.state}`, refund.app_id, refund.mch_no, refund.mch_refund_no, refund.notify_url, refundOrderView(refund));
-  }
+  refundEntry = async (refund: RefundOrderRow, q: Queryable): Promise<OutboxEntry | null> => {
+    if (!refund.notify_url) return null;
+    return this.#entry(q, 'refund', refund.refund_order_id, `refund.${refund.state}`, refund.app_id, refund.mch_no, refund.mch_refund_no, refund.notify_url, refundOrderView(refund));
+  };
 
-  async #enqueue(tx: Queryable, type: 'pay' | 'refund', orderId: string, event: string, appId: string, mchNo: string, mchOrderNo: string, url: string, view: Record<string, unknown>): Promise<void> {
-    const secret = await this.#deps.secretFor(appId, tx);
+  async #entry(q: Queryable, orderType: 'pay' | 'refund', orderId: string, event: string, appId: string, mchNo: string, mchOrderNo: string, url: string, view: Record<string, unknown>): Promise<OutboxEntry> {
+    const secret = await this.#deps.secretFor(appId, q);
     if (secret === null) throw new Error(`app ${appId} vanished while notifying ${orderId}`);
     // Signed once at creation, like Jeepay: every retry re-sends identical reqTime and sign.
     const payload = compact({ ...view, reqTime: Date.now() });
     const body = new URLSearchParams({ ...Object.fromEntries(Object.entries(payload).map(([k, v]) => [k, String(v)])), sign: signParams(payload, secret, 'MD5') }).toString();
     // The schedule's first entry is the delay before the first attempt (docs/configuration.md);
     // it used to be ignored (always now()), found by test/faults/merchant-down.test.ts.
-    const r = await tx.query(
-      `INSERT INTO merchant_notifications (order_type, order_id, event, mch_no, app_id, mch_order_no, url, body, next_attempt_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9::float8)) ON CONFLICT (order_type, order_id, event) DO NOTHING`,
-      [type, orderId, event, mchNo, appId, mchOrderNo, url, body, this.#deps.schedule[0] ?? 0],
-    );
-    // The notification row is its own timeline entry (admin /orders/:id lists it with its attempts).
-    if (r.rowCount === 1) this.wakeSoon();
+    return { orderType, orderId, event, mchNo, appId, mchOrderNo, url, body, delaySeconds: this.#deps.schedule[0] ?? 0 };
   }
 
   /** Asks the dispatcher to run right after the current transaction has had time to commit. */
@@ -139,15 +135,14 @@ export class NotificationService {
     const schedule = this.#deps.schedule;
     const gaveUp = !delivered && c.attemptNo >= schedule.length;
     const nextDelay = delivered || gaveUp ? null : (schedule[c.attemptNo] ?? 0);
-    await this.#deps.db.transaction(async (tx) => {
-      await tx.query(`UPDATE notification_attempts SET http_status = $3, result = $4, duration_ms = $5 WHERE notification_id = $1 AND attempt_no = $2`, [c.id, c.attemptNo, status, result, duration]);
-      await tx.query(
-        `UPDATE merchant_notifications SET state = $2, last_result = $3, updated_at = now(),
-                next_attempt_at = CASE WHEN $4::float8 IS NULL THEN NULL ELSE now() + make_interval(secs => $4::float8) END
-          WHERE id = $1 AND attempts = $5`,
-        [c.id, delivered ? 1 : gaveUp ? 2 : 0, result, nextDelay, c.attemptNo],
-      );
-    });
+    // The attempt's outcome and the notification's next step in one statement (atomic without BEGIN/COMMIT).
+    await this.#deps.db.query(
+      `WITH a AS (UPDATE notification_attempts SET http_status = $6, result = $3, duration_ms = $7 WHERE notification_id = $1 AND attempt_no = $5)
+       UPDATE merchant_notifications SET state = $2, last_result = $3, updated_at = now(),
+              next_attempt_at = CASE WHEN $4::float8 IS NULL THEN NULL ELSE now() + make_interval(secs => $4::float8) END
+        WHERE id = $1 AND attempts = $5`,
+      [c.id, delivered ? 1 : gaveUp ? 2 : 0, result, nextDelay, c.attemptNo, status, duration],
+    );
     if (!delivered) this.#deps.log.warn({ notificationId: c.id, orderId: c.order_id, attempt: c.attemptNo, status, gaveUp }, 'merchant notification not acknowledged');
   }
 

@@ -111,31 +111,100 @@ const MACHINES = {
   refund: { table: 'refund_orders', id: 'refund_order_id', transitions: REFUND_TRANSITIONS, patchable: REFUND_PATCHABLE },
 } as const;
 
+/** A merchant notification to put in the outbox together with a transition (built by NotificationService). */
+export interface OutboxEntry {
+  orderType: 'pay' | 'refund';
+  orderId: string;
+  event: string;
+  mchNo: string;
+  appId: string;
+  mchOrderNo: string;
+  url: string;
+  body: string;
+  delaySeconds: number;
+}
+
+/** A timeline note (e.g. "callback received") written only if the transition applies. */
+export interface EventNote {
+  kind: string;
+  source: EventSource;
+  detail: Record<string, unknown>;
+}
+
+interface TransitionExtras<R> {
+  /** Builds the notification from the row as it will be after the transition. */
+  notify?: (after: R, q: Queryable) => Promise<OutboxEntry | null>;
+  note?: EventNote;
+}
+
 /**
  * Moves an order or refund from its current state to `to` if the transition table allows it
- * and the row is still in that state (compare-and-set), and records the event. Returns the
- * updated row, or null when the transition is a duplicate or lost a race (the caller re-reads).
- * An illegal transition throws: it is a bug or a forged input and is never applied silently.
+ * and the row is still in that state (compare-and-set), and records the event — and, when
+ * given, the merchant notification (outbox) and a note — all in ONE statement. A single
+ * statement is atomic on its own, so a caller needs no BEGIN/COMMIT around it, and each state
+ * change costs one round trip (the hottest writes of the gateway; see docs/benchmarks.md).
+ * Returns the updated row, or null when the transition is a duplicate or lost a race (the
+ * caller re-reads). An illegal transition throws: it is a bug or a forged input and is never
+ * applied silently.
  */
-async function transition<R extends { state: number }>(tx: Queryable, kind: 'pay' | 'refund', row: R, id: string, to: number, source: EventSource, patch: Record<string, unknown>, detail: Record<string, unknown>): Promise<R | null> {
+async function transition<R extends { state: number }>(q: Queryable, kind: 'pay' | 'refund', row: R, id: string, to: number, source: EventSource, patch: Record<string, unknown>, detail: Record<string, unknown>, extras: TransitionExtras<R>): Promise<R | null> {
   const m = MACHINES[kind];
   const check = checkTransition(m.transitions as TransitionTable<number>, row.state, to);
   if (check === 'duplicate') return null;
   if (check === 'illegal') throw new IllegalTransitionError(kind, id, row.state, to);
   const p = patchSql(patch, m.patchable, 4);
-  const r = await tx.query<R>(`UPDATE ${m.table} SET state = $3, updated_at = now()${p.sql} WHERE ${m.id} = $1 AND state = $2 RETURNING *`, [id, row.state, to, ...p.values]);
-  const updated = r.rows[0];
-  if (!updated) return null;
-  await recordEvent(tx, { orderType: kind, orderId: id, kind: 'transition', source, from: row.state, to, detail });
-  return updated;
+  const values: unknown[] = [id, row.state, to, ...p.values];
+  const param = (v: unknown) => `$${values.push(v)}`;
+  const ctes = [
+    `u AS (UPDATE ${m.table} SET state = $3, updated_at = now()${p.sql} WHERE ${m.id} = $1 AND state = $2 RETURNING *)`,
+    `e AS (INSERT INTO order_events (order_type, order_id, kind, from_state, to_state, source, detail)
+           SELECT ${param(kind)}, $1, 'transition', $2, $3, ${param(source)}, ${param(JSON.stringify(detail))}::jsonb FROM u)`,
+  ];
+  if (extras.note) {
+    const n = extras.note;
+    ctes.push(`n AS (INSERT INTO order_events (order_type, order_id, kind, source, detail)
+           SELECT ${param(kind)}, $1, ${param(n.kind)}, ${param(n.source)}, ${param(JSON.stringify(n.detail))}::jsonb FROM u)`);
+  }
+  const o = extras.notify ? await extras.notify(afterTransition(row, to, patch), q) : null;
+  if (o) {
+    ctes.push(`o AS (INSERT INTO merchant_notifications (order_type, order_id, event, mch_no, app_id, mch_order_no, url, body, next_attempt_at)
+           SELECT ${param(o.orderType)}, ${param(o.orderId)}, ${param(o.event)}, ${param(o.mchNo)}, ${param(o.appId)}, ${param(o.mchOrderNo)}, ${param(o.url)}, ${param(o.body)},
+                  now() + make_interval(secs => ${param(o.delaySeconds)}::float8) FROM u
+           ON CONFLICT (order_type, order_id, event) DO NOTHING)`);
+  }
+  const r = await q.query<R>(`WITH ${ctes.join(',\n')} SELECT * FROM u`, values);
+  return r.rows[0] ?? null;
 }
 
-export function transitionPay(tx: Queryable, order: PayOrderRow, to: PayState, source: EventSource, patch: PayPatch = {}, detail: Record<string, unknown> = {}): Promise<PayOrderRow | null> {
-  return transition(tx, 'pay', order, order.pay_order_id, to, source, patch, detail);
+/** The row as it will be after `transition` applies `patch` (to build its notification in the same statement). */
+function afterTransition<R extends { state: number }>(row: R, to: number, patch: Record<string, unknown>): R {
+  const next: Record<string, unknown> = { ...row, state: to };
+  for (const [col, value] of Object.entries(patch)) if (value !== undefined) next[col] = value;
+  return next as R;
 }
 
-export function transitionRefund(tx: Queryable, refund: RefundOrderRow, to: RefundState, source: EventSource, patch: RefundPatch = {}, detail: Record<string, unknown> = {}): Promise<RefundOrderRow | null> {
-  return transition(tx, 'refund', refund, refund.refund_order_id, to, source, patch, detail);
+export function transitionPay(
+  q: Queryable,
+  order: PayOrderRow,
+  to: PayState,
+  source: EventSource,
+  patch: PayPatch = {},
+  detail: Record<string, unknown> = {},
+  extras: TransitionExtras<PayOrderRow> = {},
+): Promise<PayOrderRow | null> {
+  return transition(q, 'pay', order, order.pay_order_id, to, source, patch, detail, extras);
+}
+
+export function transitionRefund(
+  q: Queryable,
+  refund: RefundOrderRow,
+  to: RefundState,
+  source: EventSource,
+  patch: RefundPatch = {},
+  detail: Record<string, unknown> = {},
+  extras: TransitionExtras<RefundOrderRow> = {},
+): Promise<RefundOrderRow | null> {
+  return transition(q, 'refund', refund, refund.refund_order_id, to, source, patch, detail, extras);
 }
 
 export async function lockPayOrder(tx: Queryable, payOrderId: string): Promise<PayOrderRow | null> {

@@ -1,12 +1,16 @@
 import type { Db, Queryable } from '../db/db.ts';
 import type { Logger, PaymentStatus, RefundStatus } from '../channels/types.ts';
 import { PayState, RefundState } from '../domain/order-states.ts';
+import { BAR_WAYS, type WayCode } from '../domain/pay-way.ts';
 import type { NotificationService } from './notifications.ts';
 import type { OrderWatch } from './order-watch.ts';
 import {
+  type EventNote,
   type EventSource,
   type PayOrderRow,
+  type PayPatch,
   type RefundOrderRow,
+  getPayOrder,
   getRefund,
   lockPayOrder,
   lockRefund,
@@ -34,73 +38,45 @@ export class OrderSync {
     this.#watch = watch;
   }
 
-  async applyPayment(payOrderId: string, status: PaymentStatus, source: EventSource): Promise<{ order: PayOrderRow | null; refused?: string }> {
-    const result = await this.#applyPayment(payOrderId, status, source);
+  /**
+   * Lock-free: every decision below depends only on the order's state and its immutable fields
+   * (id, amount, currency), and the transition is a compare-and-set on the state, so a race lost
+   * to another writer re-reads the order and decides again. The common case (a callback moving
+   * PAYING → SUCCESS with its notification) is one read and one statement.
+   */
+  async applyPayment(payOrderId: string, status: PaymentStatus, source: EventSource, opts: { known?: PayOrderRow; note?: EventNote } = {}): Promise<{ order: PayOrderRow | null; refused?: string; noted?: boolean }> {
+    const result = await this.#applyPayment(payOrderId, status, source, opts);
     this.#watch.changed(payOrderId); // after commit: waiting clients re-read
     return result;
   }
 
-  async #applyPayment(payOrderId: string, status: PaymentStatus, source: EventSource): Promise<{ order: PayOrderRow | null; refused?: string }> {
-    return this.#db.transaction(async (tx) => {
-      const order = await lockPayOrder(tx, payOrderId);
+  async #applyPayment(payOrderId: string, status: PaymentStatus, source: EventSource, opts: { known?: PayOrderRow; note?: EventNote }): Promise<{ order: PayOrderRow | null; refused?: string; noted?: boolean }> {
+    let order = opts.known ?? (await getPayOrder(this.#db, payOrderId));
+    for (let attempt = 1; ; attempt++) {
       if (!order) return { order: null, refused: 'unknown order' };
       const refusal = paymentMismatch(order, status);
       if (refusal) {
-        await this.#refuse(tx, 'pay', order.pay_order_id, source, refusal, { status: status.status, amount: status.amount, outTradeNo: status.outTradeNo, currency: status.currency });
+        await this.#refuse(this.#db, 'pay', order.pay_order_id, source, refusal, { status: status.status, amount: status.amount, outTradeNo: status.outTradeNo, currency: status.currency });
         return { order, refused: refusal };
       }
-      const updated = await this.#applyPaymentLocked(tx, order, status, source);
-      return { order: updated ?? order };
-    });
-  }
-
-  async #applyPaymentLocked(tx: Queryable, order: PayOrderRow, status: PaymentStatus, source: EventSource): Promise<PayOrderRow | null> {
-    const open = order.state === PayState.INIT || order.state === PayState.PAYING;
-    switch (status.status) {
-      case 'SUCCESS': {
-        if (order.state === PayState.SUCCESS || order.state === PayState.REFUNDED) return null; // duplicate
-        if (order.state === PayState.REVOKED) {
-          await this.#refuse(tx, 'pay', order.pay_order_id, source, 'channel reports success for a revoked order', {});
-          return null;
-        }
-        const late = order.state === PayState.CLOSED || order.state === PayState.FAIL;
-        const updated = await transitionPay(
-          tx,
-          order,
-          PayState.SUCCESS,
-          source,
-          {
-            channel_order_no: status.channelOrderNo ?? order.channel_order_no,
-            channel_user: status.channelUser ?? order.channel_user,
-            success_at: status.successAt ?? new Date(),
-            next_check_at: null,
-            ...(late ? { late_success: true, err_code: 'LATE_SUCCESS', err_msg: 'paid at the channel after the order was closed or failed here' } : {}),
-          },
-          { channelOrderNo: status.channelOrderNo, late },
-        );
-        if (updated) {
-          if (late) this.#log.error({ payOrderId: order.pay_order_id, fromState: order.state, source }, 'late payment success recorded on a closed/failed order: operator attention needed');
-          await this.#notifications.enqueuePay(tx, updated);
-        }
-        return updated;
+      const step = decidePayment(order, status);
+      if (step.kind === 'none') return { order };
+      if (step.kind === 'refuse') {
+        await this.#refuse(this.#db, 'pay', order.pay_order_id, source, step.reason, {});
+        return { order };
       }
-      case 'WAITING':
-        if (order.state !== PayState.INIT) return null;
-        return transitionPay(tx, order, PayState.PAYING, source, { channel_order_no: status.channelOrderNo ?? order.channel_order_no });
-      case 'CLOSED':
-      case 'REVOKED':
-      case 'FAIL': {
-        if (!open) {
-          if (order.state !== PayState.CLOSED && order.state !== PayState.FAIL && order.state !== PayState.REVOKED) {
-            await this.#refuse(tx, 'pay', order.pay_order_id, source, `channel reports ${status.status} for an order in state ${order.state}`, {});
-          }
-          return null;
-        }
-        const to = status.status === 'FAIL' ? PayState.FAIL : status.status === 'REVOKED' && order.state === PayState.PAYING ? PayState.REVOKED : PayState.CLOSED;
-        return transitionPay(tx, order, to, source, { next_check_at: null, err_code: status.errCode ?? order.err_code, err_msg: status.errMsg ?? order.err_msg });
+      const updated = await transitionPay(this.#db, order, step.to, source, step.patch, step.detail, {
+        ...(step.notify ? { notify: this.#notifications.payEntry } : {}),
+        ...(opts.note ? { note: opts.note } : {}),
+      });
+      if (updated) {
+        if (step.late) this.#log.error({ payOrderId, fromState: order.state, source }, 'late payment success recorded on a closed/failed order: operator attention needed');
+        if (step.notify) this.#notifications.wakeSoon();
+        return { order: updated, noted: opts.note !== undefined };
       }
-      case 'NOT_FOUND':
-        return null;
+      // Another writer moved the order first: decide again on what it is now.
+      if (attempt >= 20) throw new Error(`order ${payOrderId}: state kept changing under ${source}`);
+      order = await getPayOrder(this.#db, payOrderId);
     }
   }
 
@@ -134,7 +110,7 @@ export class OrderSync {
       if (!open) return { refund };
       switch (status.status) {
         case 'SUCCESS': {
-          const updated = await transitionRefund(tx, refund, RefundState.SUCCESS, source, { success_at: status.successAt ?? new Date(), channel_order_no: status.channelRefundNo ?? refund.channel_order_no, next_check_at: null });
+          const updated = await transitionRefund(tx, refund, RefundState.SUCCESS, source, { success_at: status.successAt ?? new Date(), channel_order_no: status.channelRefundNo ?? refund.channel_order_no, next_check_at: null }, {}, { notify: this.#notifications.refundEntry });
           if (!updated) return { refund };
           const settled = await tx.query<PayOrderRow>(
             `UPDATE pay_orders SET refund_pending = refund_pending - $2, refund_amount = refund_amount + $2, refund_times = refund_times + 1, updated_at = now()
@@ -145,7 +121,7 @@ export class OrderSync {
           if (after.refund_amount === after.amount && after.state === PayState.SUCCESS) {
             await transitionPay(tx, after, PayState.REFUNDED, source, {}, { refundOrderId: refund.refund_order_id });
           }
-          await this.#notifications.enqueueRefund(tx, updated);
+          this.#notifications.wakeSoon();
           return { refund: updated };
         }
         case 'PROCESSING':
@@ -154,10 +130,10 @@ export class OrderSync {
         case 'FAIL':
         case 'CLOSED': {
           const to = status.status === 'FAIL' ? RefundState.FAIL : RefundState.CLOSED;
-          const updated = await transitionRefund(tx, refund, to, source, { next_check_at: null, err_code: status.errCode ?? refund.err_code, err_msg: status.errMsg ?? refund.err_msg });
+          const updated = await transitionRefund(tx, refund, to, source, { next_check_at: null, err_code: status.errCode ?? refund.err_code, err_msg: status.errMsg ?? refund.err_msg }, {}, { notify: this.#notifications.refundEntry });
           if (!updated) return { refund };
           await tx.query(`UPDATE pay_orders SET refund_pending = refund_pending - $2, updated_at = now() WHERE pay_order_id = $1`, [order.pay_order_id, refund.refund_amount]);
-          await this.#notifications.enqueueRefund(tx, updated);
+          this.#notifications.wakeSoon();
           return { refund: updated };
         }
         case 'NOT_FOUND':
@@ -180,4 +156,48 @@ export function paymentMismatch(order: PayOrderRow, status: PaymentStatus): stri
   if (status.amount !== order.amount) return `channel amount ${status.amount} ≠ order amount ${order.amount}`;
   if (status.currency !== undefined && status.currency.toUpperCase() !== order.currency) return `channel currency ${status.currency} ≠ ${order.currency}`;
   return undefined;
+}
+
+type PaymentStep =
+  | { kind: 'none' }
+  | { kind: 'refuse'; reason: string }
+  | { kind: 'move'; to: PayState; patch: PayPatch; detail: Record<string, unknown>; notify: boolean; late: boolean };
+
+/** What a verified, matching channel claim does to an order in its current state. */
+function decidePayment(order: PayOrderRow, status: PaymentStatus): PaymentStep {
+  const open = order.state === PayState.INIT || order.state === PayState.PAYING;
+  switch (status.status) {
+    case 'SUCCESS': {
+      if (order.state === PayState.SUCCESS || order.state === PayState.REFUNDED) return { kind: 'none' }; // duplicate
+      if (order.state === PayState.REVOKED) return { kind: 'refuse', reason: 'channel reports success for a revoked order' };
+      const late = order.state === PayState.CLOSED || order.state === PayState.FAIL;
+      const patch: PayPatch = {
+        channel_order_no: status.channelOrderNo ?? order.channel_order_no,
+        channel_user: status.channelUser ?? order.channel_user,
+        success_at: status.successAt ?? new Date(),
+        next_check_at: null,
+        ...(late ? { late_success: true, err_code: 'LATE_SUCCESS', err_msg: 'paid at the channel after the order was closed or failed here' } : {}),
+      };
+      return { kind: 'move', to: PayState.SUCCESS, patch, detail: { channelOrderNo: status.channelOrderNo, late }, notify: true, late };
+    }
+    case 'WAITING':
+      if (order.state !== PayState.INIT) return { kind: 'none' };
+      return { kind: 'move', to: PayState.PAYING, patch: { channel_order_no: status.channelOrderNo ?? order.channel_order_no }, detail: {}, notify: false, late: false };
+    case 'CLOSED':
+    case 'REVOKED':
+    case 'FAIL': {
+      if (!open) {
+        const settledAlike = order.state === PayState.CLOSED || order.state === PayState.FAIL || order.state === PayState.REVOKED;
+        return settledAlike ? { kind: 'none' } : { kind: 'refuse', reason: `channel reports ${status.status} for an order in state ${order.state}` };
+      }
+      // A bar-code payment the channel closed while the payer was authorising it was reversed
+      // (撤销): Alipay's query reports a cancelled trade as TRADE_CLOSED, and a query racing our
+      // own reverse must not record it as merely closed (found under load by test/e2e/bar-code).
+      const reversed = status.status === 'REVOKED' || (status.status === 'CLOSED' && BAR_WAYS.has(order.way_code as WayCode));
+      const to = status.status === 'FAIL' ? PayState.FAIL : reversed && order.state === PayState.PAYING ? PayState.REVOKED : PayState.CLOSED;
+      return { kind: 'move', to, patch: { next_check_at: null, err_code: status.errCode ?? order.err_code, err_msg: status.errMsg ?? order.err_msg }, detail: {}, notify: false, late: false };
+    }
+    case 'NOT_FOUND':
+      return { kind: 'none' };
+  }
 }

@@ -125,32 +125,47 @@ export class PayOrderService {
     return this.present(existing);
   }
 
+  /**
+   * Compare-and-set from INIT in one statement (no transaction, no row lock): if the order moved
+   * meanwhile (closed by the merchant), the update matches nothing and the current row is returned.
+   */
   async #recordCreateResult(order: PayOrderRow, result: CreatePaymentResult | ChannelError): Promise<PayOrderRow> {
+    const updated = await this.#transitionAfterCreate(order, result);
+    if (updated) return updated;
+    if (!(result instanceof ChannelError)) {
+      // The order moved before the answer was recorded (a callback or query beat it, e.g. a bar-code
+      // payment confirmed at once): keep the pay data the merchant's answer must carry.
+      const r = await this.#d.db.query<PayOrderRow>(
+        `UPDATE pay_orders SET pay_data_type = COALESCE(pay_data_type, $2), pay_data = COALESCE(pay_data, $3), channel_order_no = COALESCE(channel_order_no, $4), updated_at = now()
+          WHERE pay_order_id = $1 RETURNING *`,
+        [order.pay_order_id, result.payDataType, result.payData, result.channelOrderNo ?? null],
+      );
+      if (r.rows[0]) return r.rows[0];
+    }
+    return (await getPayOrder(this.#d.db, order.pay_order_id)) ?? order;
+  }
+
+  async #transitionAfterCreate(order: PayOrderRow, result: CreatePaymentResult | ChannelError): Promise<PayOrderRow | null> {
     const d = this.#d;
     const schedule = BAR_WAYS.has(order.way_code as WayCode) ? d.barPollSchedule : d.querySchedule;
     const firstCheck = new Date(Date.now() + (schedule[0] ?? 10) * 1000);
-    // Compare-and-set from INIT (no row lock needed): if the order moved meanwhile (closed by the
-    // merchant), the update matches nothing and the current row is returned as it is.
-    const updated = await d.db.transaction(async (tx) => {
-      if (result instanceof ChannelError) {
-        const unknownOutcome = result.kind === 'timeout' || result.kind === 'system' || result.kind === 'bad_signature' || result.kind === 'protocol' || result.kind === 'mismatch';
-        const errCode = result.channelCode ?? result.kind.toUpperCase();
-        const errMsg = result.channelMessage ?? result.message;
-        const detail = { op: 'create', error: result.kind, errCode, errMsg };
-        if (unknownOutcome) d.log.warn({ payOrderId: order.pay_order_id, kind: result.kind, errMsg }, 'channel outcome unknown at create; will query');
-        return unknownOutcome
-          ? transitionPay(tx, order, PayState.PAYING, 'api', { err_code: errCode, err_msg: `outcome unknown, the gateway will query the channel: ${errMsg}`, next_check_at: firstCheck }, detail)
-          : transitionPay(tx, order, PayState.FAIL, 'api', { err_code: errCode, err_msg: errMsg, next_check_at: null }, detail);
-      }
-      const detail = { op: 'create', status: result.status, payDataType: result.payDataType };
-      const patch = { pay_data_type: result.payDataType, pay_data: result.payData, channel_order_no: result.channelOrderNo ?? null, channel_user: result.channelUser ?? order.channel_user, err_code: result.errCode ?? null, err_msg: result.errMsg ?? null };
-      if (result.status === 'WAITING') return transitionPay(tx, order, PayState.PAYING, 'api', { ...patch, next_check_at: firstCheck }, detail);
-      if (result.status === 'FAIL') return transitionPay(tx, order, PayState.FAIL, 'api', { ...patch, next_check_at: null }, detail);
-      const paid = await transitionPay(tx, order, PayState.SUCCESS, 'api', { ...patch, success_at: new Date(), next_check_at: null }, detail);
-      if (paid) await d.notifications.enqueuePay(tx, paid);
-      return paid;
-    });
-    return updated ?? (await getPayOrder(d.db, order.pay_order_id)) ?? order;
+    if (result instanceof ChannelError) {
+      const unknownOutcome = result.kind === 'timeout' || result.kind === 'system' || result.kind === 'bad_signature' || result.kind === 'protocol' || result.kind === 'mismatch';
+      const errCode = result.channelCode ?? result.kind.toUpperCase();
+      const errMsg = result.channelMessage ?? result.message;
+      const detail = { op: 'create', error: result.kind, errCode, errMsg };
+      if (unknownOutcome) d.log.warn({ payOrderId: order.pay_order_id, kind: result.kind, errMsg }, 'channel outcome unknown at create; will query');
+      return unknownOutcome
+        ? transitionPay(d.db, order, PayState.PAYING, 'api', { err_code: errCode, err_msg: `outcome unknown, the gateway will query the channel: ${errMsg}`, next_check_at: firstCheck }, detail)
+        : transitionPay(d.db, order, PayState.FAIL, 'api', { err_code: errCode, err_msg: errMsg, next_check_at: null }, detail);
+    }
+    const detail = { op: 'create', status: result.status, payDataType: result.payDataType };
+    const patch = { pay_data_type: result.payDataType, pay_data: result.payData, channel_order_no: result.channelOrderNo ?? null, channel_user: result.channelUser ?? order.channel_user, err_code: result.errCode ?? null, err_msg: result.errMsg ?? null };
+    if (result.status === 'WAITING') return transitionPay(d.db, order, PayState.PAYING, 'api', { ...patch, next_check_at: firstCheck }, detail);
+    if (result.status === 'FAIL') return transitionPay(d.db, order, PayState.FAIL, 'api', { ...patch, next_check_at: null }, detail);
+    const paid = await transitionPay(d.db, order, PayState.SUCCESS, 'api', { ...patch, success_at: new Date(), next_check_at: null }, detail, { notify: d.notifications.payEntry });
+    if (paid) d.notifications.wakeSoon();
+    return paid;
   }
 
   /** The unified-order answer for an order (also for idempotent repeats). */

@@ -179,7 +179,8 @@ for (const leg of dbLegs()) {
         const d = await create('ALI_QR', 250);
         sim.payer.payByQr(d.payData);
         await waitFor(`${fault} refused`, async () => (await events(d.payOrderId)).some((e) => e.kind === 'refused'));
-        const n = sim.ledger(DEMO_ALIPAY_APPID).notifications.find((x) => x.out_trade_no === d.payOrderId);
+        // The simulator records the answer after the gateway has recorded its refusal: wait for it.
+        const n = await waitFor(`${fault} answer recorded`, () => sim.ledger(DEMO_ALIPAY_APPID).notifications.find((x) => x.out_trade_no === d.payOrderId && x.attempts > 0));
         assert.equal(n?.delivered, false, `${fault}: Alipay was told to retry`);
         assert.equal(n?.last_body, 'failure');
         sim.faults[fault] = false;

@@ -70,10 +70,12 @@ describe('AlipayChannel in certificate mode', () => {
   });
 
   test('OAuth lookup: user_id for an old app, open_id for a new one', async () => {
-    assert.deepEqual(await channel.lookupBuyer(ctx, 'code1'), { buyerUserId: '2088102177846880' });
+    assert.deepEqual(await channel.lookupBuyer(ctx, sim.identity.authCode(creds.appId)), { buyerUserId: '2088102177846880', alipayAppId: creds.appId });
     const fresh = await sim.registerApp({ mode: 'cert' });
-    const r = await channel.lookupBuyer({ config: configOf(fresh), log }, 'code1');
+    const code = sim.identity.authCode(fresh.appId);
+    const r = await channel.lookupBuyer({ config: configOf(fresh), log }, code);
     assert.ok('buyerOpenId' in r && r.buyerOpenId.startsWith('0'));
+    await assert.rejects(channel.lookupBuyer({ config: configOf(fresh), log }, code), (e: unknown) => e instanceof ChannelError && e.kind === 'rejected' && e.channelCode === 'isv.code-invalid', 'a reused code');
   });
 });
 

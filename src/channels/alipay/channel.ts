@@ -14,16 +14,20 @@ import {
   type RefundStatus,
   type ReverseResult,
 } from '../types.ts';
-import { downloadBill, type BillRow } from './bill.ts';
+import { downloadBill, type BillFile, type BillRow } from './bill.ts';
 import type { ChannelBill } from '../types.ts';
 import { ClientCache } from '../client-cache.ts';
+import type { FetchChannelFile } from '../http.ts';
 import { AlipayClient, answerError, type AlipayAnswer, type AlipayClientDeps } from './client.ts';
-import { parseAlipayConfig } from './config.ts';
-import { buildTradeRequest, fen, gatewayReturnUrl, resolveWay, toPaymentStatus, toRefundStatus, yuan, BUYER_USER_ID } from './mapping.ts';
+import { parseAlipayConfig, type AlipayConfig } from './config.ts';
+import { buildTradeRequest, buyerOf, fen, gatewayReturnUrl, resolveWay, toPaymentStatus, toRefundStatus, yuan } from './mapping.ts';
+import { buyerAppId, lookupBuyer, publicAppAuthorizeUrl } from './identity.ts';
 
 /** Alipay OpenAPI gateway protocol, direct merchant. Wire details: protocols.md §C. */
 
 export interface AlipayChannelDeps extends AlipayClientDeps {
+  /** Bill downloads (raw bytes); injectable for tests. */
+  fetchFile?: FetchChannelFile;
   /** Distinct configurations kept with their parsed keys (LRU). */
   maxClients?: number;
 }
@@ -62,11 +66,34 @@ export class AlipayChannel implements PayChannel {
     return this.#clients.get(config);
   }
 
-  async createPayment(ctx: ChannelContext, order: PayOrderInput): Promise<CreatePaymentResult> {
+  /**
+   * Turns channelExtra.sessionToken (a payer identified through our Alipay login routes) into the
+   * buyer; set by src/http/alipay-identity-routes.ts, which knows the payer-session service.
+   */
+  resolveBuyerSession: ((token: string, alipayAppId: string) => { buyerUserId: string } | { buyerOpenId: string }) | undefined;
+
+  /** The order with the buyer its session token names (ALI_JSAPI / ALI_LITE / ALI), if it names none itself. */
+  #withSessionBuyer(order: PayOrderInput, client: AlipayClient): PayOrderInput {
+    const token = order.extra.sessionToken;
+    if (typeof token !== 'string' || buyerOf(order.extra) !== undefined) return order;
+    if (!['ALI_JSAPI', 'ALI_LITE', 'ALI'].includes(order.wayCode)) return order;
+    if (!this.resolveBuyerSession) throw new ChannelError('misconfigured', 'alipay: payer sessions are not available');
+    let buyer: { buyerUserId: string } | { buyerOpenId: string };
+    try {
+      buyer = this.resolveBuyerSession(token, buyerAppId(client.config));
+    } catch (err) {
+      // Refused before anything is sent: the order fails with the reason.
+      throw new ChannelError('rejected', `alipay: ${(err as Error).message}`, { channelCode: 'PARAM_ERROR', channelMessage: (err as Error).message });
+    }
+    return { ...order, extra: { ...order.extra, ...buyer } };
+  }
+
+  async createPayment(ctx: ChannelContext, input: PayOrderInput): Promise<CreatePaymentResult> {
     const client = this.client(ctx.config);
+    const order = this.#withSessionBuyer(input, client);
     const way = resolveWay(order);
     const returnUrl = gatewayReturnUrl(order.notifyUrl);
-    const { method, biz } = buildTradeRequest(way, order, order.returnUrl ?? returnUrl);
+    const { method, biz } = buildTradeRequest(way, order, order.returnUrl ?? returnUrl, client.config.isv?.pid);
     const wanted = order.extra.payDataType;
 
     if (way === 'ALI_APP') {
@@ -92,7 +119,9 @@ export class AlipayChannel implements PayChannel {
     const tradeNo = a.data.trade_no;
     if (typeof tradeNo !== 'string' || tradeNo === '') throw protocol('trade.create answer lacks trade_no');
     // my.tradePay({ tradeNO }) / AlipayJSBridge 'tradePay' take the trade number (jeepay.md §3.6).
-    return { status: 'WAITING', payDataType: 'aliapp', payData: JSON.stringify({ alipayTradeNo: tradeNo }), channelOrderNo: tradeNo };
+    const buyer = buyerOf(order.extra);
+    const channelUser = buyer ? ('buyer_id' in buyer ? buyer.buyer_id : buyer.buyer_open_id) : undefined;
+    return { status: 'WAITING', payDataType: 'aliapp', payData: JSON.stringify({ alipayTradeNo: tradeNo }), channelOrderNo: tradeNo, ...(channelUser ? { channelUser } : {}) };
   }
 
   /** alipay.trade.pay (§C.4): 10000 paid, 10003 the payer is entering the password, 40004 declined. */
@@ -186,7 +215,7 @@ export class AlipayChannel implements PayChannel {
     const params: Record<string, string> = {};
     for (const [k, v] of new URLSearchParams(request.rawBody.toString('utf8'))) params[k] = v;
     client.verifyParams(params);
-    checkOwner(params, client.config.appId, client.config.sellerId);
+    checkOwner(params, client.config);
     if (params.notify_type !== undefined && params.notify_type !== 'trade_status_sync') throw protocol(`unexpected notify_type ${params.notify_type}`);
     return { kind: 'pay', payment: toPaymentStatus(params), ...(params.notify_id ? { eventId: params.notify_id } : {}) };
   }
@@ -198,18 +227,18 @@ export class AlipayChannel implements PayChannel {
   verifyReturn(ctx: ChannelContext, params: Record<string, string>): { outTradeNo: string; tradeNo: string | undefined; amount: number | undefined } {
     const client = this.client(ctx.config);
     client.verifyParams(params);
-    checkOwner(params, client.config.appId, client.config.sellerId);
+    checkOwner(params, client.config);
     const outTradeNo = params.out_trade_no;
     if (!outTradeNo) throw protocol('return parameters lack out_trade_no');
     return { outTradeNo, tradeNo: params.trade_no || undefined, amount: params.total_amount ? fen(params.total_amount, 'total_amount') : undefined };
   }
 
-  /** The gateway's bill contract (PayChannel.downloadBill): rows in our shape. */
+  /** The gateway's bill contract (PayChannel.downloadBill): rows in our shape, the summary file's totals. */
   async downloadBill(ctx: ChannelContext, billDate: string): Promise<ChannelBill> {
-    const rows = await this.downloadBillRows(ctx, billDate);
+    const file = await this.downloadBillFile(ctx, billDate);
     return {
-      summary: { rows: String(rows.length) },
-      rows: rows.map((r) => ({
+      summary: { rows: String(file.rows.length), ...file.summary },
+      rows: file.rows.map((r) => ({
         kind: r.refundRequestNo ? ('refund' as const) : ('pay' as const),
         time: (r.finishedAt ?? r.createdAt)?.toISOString() ?? '',
         outTradeNo: r.outTradeNo,
@@ -222,28 +251,28 @@ export class AlipayChannel implements PayChannel {
     };
   }
 
-  /** Reconciliation: the trade bill of a day ("yyyy-MM-dd") or month, fetched and parsed. */
-  async downloadBillRows(ctx: ChannelContext, billDate: string, billType: 'trade' | 'signcustomer' = 'trade'): Promise<BillRow[]> {
+  /** Reconciliation: the trade bill of a day ("yyyy-MM-dd") or month, fetched, unzipped and parsed. */
+  async downloadBillFile(ctx: ChannelContext, billDate: string, billType: 'trade' | 'signcustomer' = 'trade'): Promise<BillFile> {
     const client = this.client(ctx.config);
     const a = await client.call('alipay.data.dataservice.bill.downloadurl.query', { bill_type: billType, bill_date: billDate }, ctx.log);
     if (a.code !== '10000') throw answerError('alipay.data.dataservice.bill.downloadurl.query', a);
     const url = a.data.bill_download_url;
     if (typeof url !== 'string' || !/^https?:\/\//.test(url)) throw protocol('bill answer lacks bill_download_url');
-    return downloadBill(url, this.#deps.send);
+    return downloadBill(url, this.#deps.fetchFile);
   }
 
-  /**
-   * OAuth user lookup (alipay.system.oauth.token): apps created after 2023 receive open_id,
-   * older ones user_id — either is returned, never a missing one as "undefined" (Jeepay #123).
-   */
-  async lookupBuyer(ctx: ChannelContext, authCode: string): Promise<{ buyerUserId: string } | { buyerOpenId: string }> {
-    const a = await this.client(ctx.config).call('alipay.system.oauth.token', undefined, ctx.log, { params: { grant_type: 'authorization_code', code: authCode } });
-    if (a.code !== '10000') throw answerError('alipay.system.oauth.token', a);
-    const userId = a.data.user_id;
-    const openId = a.data.open_id;
-    if (typeof userId === 'string' && BUYER_USER_ID.test(userId)) return { buyerUserId: userId };
-    if (typeof openId === 'string' && openId !== '') return { buyerOpenId: openId };
-    throw protocol('oauth answer carries neither user_id nor open_id');
+  async downloadBillRows(ctx: ChannelContext, billDate: string, billType: 'trade' | 'signcustomer' = 'trade'): Promise<BillRow[]> {
+    return (await this.downloadBillFile(ctx, billDate, billType)).rows;
+  }
+
+  /** OAuth user lookup (identity.ts): user_id or open_id, with the Alipay app it belongs to. */
+  lookupBuyer(ctx: ChannelContext, authCode: string): ReturnType<typeof lookupBuyer> {
+    return lookupBuyer(this.client(ctx.config), authCode, ctx.log);
+  }
+
+  /** Where a 生活号 H5 page sends the buyer for a silent (auth_base) authorisation. */
+  oauthAuthorizeUrl(config: ChannelConfig, redirectUri: string, state: string): string {
+    return publicAppAuthorizeUrl(this.client(config).config, redirectUri, state);
   }
 
   /** Alipay stops retrying only on the 7 characters `success` (§C.5). */
@@ -256,8 +285,12 @@ export class AlipayChannel implements PayChannel {
   }
 }
 
-function checkOwner(params: Record<string, string>, appId: string, sellerId: string | undefined): void {
+/** app_id is the caller (the provider's app in ISV mode), auth_app_id the merchant acted for (§C.5). */
+function checkOwner(params: Record<string, string>, config: AlipayConfig): void {
+  const { appId, sellerId } = config;
   if (params.app_id !== appId) throw new ChannelError('mismatch', `alipay: parameters name app_id ${params.app_id ?? '(none)'}, configured ${appId}`);
+  const authAppId = config.isv?.authAppId;
+  if (authAppId !== undefined && params.auth_app_id !== authAppId) throw new ChannelError('mismatch', `alipay: parameters name auth_app_id ${params.auth_app_id ?? '(none)'}, authorised ${authAppId}`);
   if (sellerId !== undefined && params.seller_id !== sellerId) {
     throw new ChannelError('mismatch', `alipay: parameters name seller_id ${params.seller_id ?? '(none)'}, configured ${sellerId}`);
   }

@@ -94,6 +94,8 @@ export class AlipayClient {
   #common(extra: { notifyUrl?: string | undefined; returnUrl?: string | undefined }): Record<string, string> {
     return {
       timestamp: chinaTime(this.#now()),
+      // ISV mode: every call acts for the sub-merchant that issued this token (§C.1).
+      ...(this.config.isv ? { app_auth_token: this.config.isv.appAuthToken } : {}),
       ...(extra.notifyUrl ? { notify_url: extra.notifyUrl } : {}),
       ...(extra.returnUrl ? { return_url: extra.returnUrl } : {}),
     };

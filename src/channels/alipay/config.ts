@@ -9,6 +9,7 @@ import { loadAlipayPrivateKey, loadAlipayPublicKey, splitPemBundle, spkiPem } fr
  */
 
 export const DEFAULT_GATEWAY_URL = 'https://openapi.alipay.com/gateway.do';
+export const DEFAULT_OPEN_AUTH_URL = 'https://openauth.alipay.com';
 
 export const alipayConfigFields: readonly ConfigField[] = [
   { name: 'appId', label: 'APPID', secret: false, required: true, description: 'Open-platform app id (16 digits, e.g. 2021…).' },
@@ -21,7 +22,19 @@ export const alipayConfigFields: readonly ConfigField[] = [
   { name: 'alipayRootCert', label: '支付宝根证书', secret: false, required: false, description: 'alipayRootCert.crt (PEM bundle); certificate mode.' },
   { name: 'sellerId', label: '卖家支付宝用户ID (PID)', secret: false, required: false, description: '2088… partner id; when set, notifications naming another seller_id are refused.' },
   { name: 'gatewayUrl', label: '网关地址', secret: false, required: false, description: `Defaults to ${DEFAULT_GATEWAY_URL}; the sandbox points it at the simulator's /gateway.do.` },
+  // 服务商 (ISV) mode: the fields above are the provider's third-party app (set once on the
+  // service provider), the ones below each sub-merchant's authorisation (written by the
+  // app-to-app authorisation flow, src/channels/alipay/app-auth-service.ts).
+  { name: 'isvPid', label: '服务商PID', secret: false, required: false, description: "ISV mode: the service provider's partner id (2088…), sent as extend_params.sys_service_provider_id on trade creation." },
+  { name: 'openAuthUrl', label: '授权页地址', secret: false, required: false, description: `Base of Alipay's authorisation pages (appToAppAuth.htm, publicAppAuthorize.htm). Defaults to ${DEFAULT_OPEN_AUTH_URL}; the sandbox points it at the simulator.` },
+  { name: 'oauthReturnHosts', label: 'OAuth return hosts', secret: false, required: false, description: 'Comma-separated hosts a 生活号 payer may be sent back to after the Alipay web authorisation (prevents open redirects).' },
+  { name: 'appAuthToken', label: 'app_auth_token', secret: true, required: false, description: 'ISV sub-merchant: the app authorisation token passed on every call (from the authorisation flow).' },
+  { name: 'appAuthRefreshToken', label: 'app_refresh_token', secret: true, required: false, description: 'ISV sub-merchant: refreshes appAuthToken before it expires.' },
+  { name: 'authAppId', label: '授权商户APPID', secret: false, required: false, description: "ISV sub-merchant: the merchant's own app id (auth_app_id); notifications naming another are refused." },
+  { name: 'appAuthExpiresAt', label: '令牌到期', secret: false, required: false, description: 'ISV sub-merchant: when appAuthToken expires (ISO time; written by the flow).' },
+  { name: 'appAuthRefreshExpiresAt', label: '刷新令牌到期', secret: false, required: false, description: 'ISV sub-merchant: when appAuthRefreshToken expires (ISO time).' },
 ];
+
 
 export type KeyMode = 'publicKey' | 'cert';
 
@@ -37,6 +50,10 @@ export interface AlipayConfig {
   alipayRootCert: string | undefined;
   sellerId: string | undefined;
   gatewayUrl: string;
+  /** Base of the authorisation pages (openauth.alipay.com). */
+  openAuthUrl: string;
+  /** ISV mode: acting for a sub-merchant (app_auth_token on every call). */
+  isv: { appAuthToken: string; authAppId: string | undefined; pid: string | undefined } | undefined;
 }
 
 function misconfigured(field: string, problem: string): ChannelError {
@@ -70,17 +87,30 @@ function certificate(params: Record<string, string>, field: string): string {
   return pem;
 }
 
-function parseGatewayUrl(raw: string | undefined): string {
-  const value = raw?.trim() || DEFAULT_GATEWAY_URL;
+function parseBaseUrl(field: string, raw: string | undefined, fallback: string): string {
+  const value = raw?.trim() || fallback;
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw misconfigured('gatewayUrl', 'is not a valid URL');
+    throw misconfigured(field, 'is not a valid URL');
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw misconfigured('gatewayUrl', 'must be an http(s) URL');
-  if (url.search || url.hash || url.username || url.password) throw misconfigured('gatewayUrl', 'must not carry credentials, a query or a fragment');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw misconfigured(field, 'must be an http(s) URL');
+  if (url.search || url.hash || url.username || url.password) throw misconfigured(field, 'must not carry credentials, a query or a fragment');
   return `${url.origin}${url.pathname}`;
+}
+
+const PID = /^2088[0-9]{12}$/;
+
+function parseIsv(params: Record<string, string>, secrets: Record<string, string>): AlipayConfig['isv'] {
+  const isvPid = params.isvPid?.trim() || undefined;
+  if (isvPid !== undefined && !PID.test(isvPid)) throw misconfigured('isvPid', 'must be a 16-digit 2088… partner id');
+  const token = secrets.appAuthToken?.trim();
+  if (!token) return undefined;
+  if (!/^[0-9A-Za-z_-]{8,128}$/.test(token)) throw misconfigured('appAuthToken', 'is not an app_auth_token');
+  const authAppId = params.authAppId?.trim() || undefined;
+  if (authAppId !== undefined && !/^[0-9]{8,32}$/.test(authAppId)) throw misconfigured('authAppId', 'must be digits');
+  return { appAuthToken: token, authAppId, pid: isvPid };
 }
 
 /** Validates and types a stored configuration. Throws ChannelError('misconfigured') naming the field; never echoes key material. */
@@ -97,8 +127,15 @@ export function parseAlipayConfig(config: ChannelConfig): AlipayConfig {
   const useCert = (params.useCert?.trim() || 'false').toLowerCase();
   if (useCert !== 'true' && useCert !== 'false') throw misconfigured('useCert', 'must be true or false');
   const sellerId = params.sellerId?.trim() || undefined;
-  if (sellerId !== undefined && !/^2088[0-9]{12}$/.test(sellerId)) throw misconfigured('sellerId', 'must be a 16-digit 2088… partner id');
-  const base = { appId, privateKey, sellerId, gatewayUrl: parseGatewayUrl(params.gatewayUrl) };
+  if (sellerId !== undefined && !PID.test(sellerId)) throw misconfigured('sellerId', 'must be a 16-digit 2088… partner id');
+  const base = {
+    appId,
+    privateKey,
+    sellerId,
+    gatewayUrl: parseBaseUrl('gatewayUrl', params.gatewayUrl, DEFAULT_GATEWAY_URL),
+    openAuthUrl: parseBaseUrl('openAuthUrl', params.openAuthUrl, DEFAULT_OPEN_AUTH_URL).replace(/\/+$/, ''),
+    isv: parseIsv(params, secrets),
+  };
 
   if (useCert === 'false') {
     const pub = params.alipayPublicKey?.trim();

@@ -3,7 +3,7 @@ import { AlipayChannel } from './channel.ts';
 import { alipayConfigFields } from './config.ts';
 import { ALIPAY_WAYS } from './mapping.ts';
 
-/** Alipay OpenAPI gateway protocol (direct merchant; public-key and certificate modes). ISV mode (app_auth_token) is not offered yet. */
+/** Alipay OpenAPI gateway protocol: direct merchants and service providers' sub-merchants (app_auth_token); public-key and certificate modes. */
 export const alipayDescriptor: ChannelDescriptor = {
   ifCode: 'alipay',
   name: '支付宝',

@@ -55,7 +55,7 @@ export function authCodeOf(extra: Record<string, unknown>): string | undefined {
 
 /**
  * The generic way ALI picks a concrete way, first match wins:
- *   authCode → ALI_BAR; buyerUserId/buyerOpenId → ALI_JSAPI; a returnUrl → ALI_WAP (Alipay's
+ *   authCode → ALI_BAR; buyerUserId/buyerOpenId or a payer sessionToken → ALI_JSAPI; a returnUrl → ALI_WAP (Alipay's
  *   WAP cashier also works on a desktop browser); otherwise ALI_QR.
  * Deterministic on purpose: the same order always becomes the same Alipay product.
  */
@@ -65,7 +65,7 @@ export function resolveWay(order: Pick<PayOrderInput, 'wayCode' | 'extra' | 'ret
     return order.wayCode as ConcreteAlipayWay;
   }
   if (authCodeOf(order.extra) !== undefined) return 'ALI_BAR';
-  if (buyerOf(order.extra) !== undefined) return 'ALI_JSAPI';
+  if (buyerOf(order.extra) !== undefined || typeof order.extra.sessionToken === 'string') return 'ALI_JSAPI';
   if (order.returnUrl) return 'ALI_WAP';
   return 'ALI_QR';
 }
@@ -102,8 +102,8 @@ const PRODUCT: Record<ConcreteAlipayWay, { method: string; product: string }> = 
   ALI_WAP: { method: 'alipay.trade.wap.pay', product: 'QUICK_WAP_WAY' },
 };
 
-/** biz_content of the create call for a way (§C.4). */
-export function buildTradeRequest(way: ConcreteAlipayWay, order: PayOrderInput, quitUrl: string | undefined): TradeRequest {
+/** biz_content of the create call for a way (§C.4); `isvPid` credits a service provider (ISV mode, §C.1). */
+export function buildTradeRequest(way: ConcreteAlipayWay, order: PayOrderInput, quitUrl: string | undefined, isvPid?: string): TradeRequest {
   // Alipay settles CNY here; a foreign-currency order must not become a CNY charge.
   if (order.currency !== 'CNY') throw paramError(`currency ${order.currency} is not supported, only CNY`);
   const subject = cut(order.subject, 256);
@@ -130,6 +130,7 @@ export function buildTradeRequest(way: ConcreteAlipayWay, order: PayOrderInput, 
     Object.assign(biz, buyer);
   }
   if (way === 'ALI_WAP' && quitUrl) biz.quit_url = quitUrl;
+  if (isvPid) biz.extend_params = { sys_service_provider_id: isvPid };
   return { method, biz };
 }
 

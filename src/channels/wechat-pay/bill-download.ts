@@ -5,6 +5,7 @@ import { newNonce } from '../../domain/ids.ts';
 import { ChannelError } from '../types.ts';
 import type { WechatPayClient } from './client.ts';
 import { type ParsedBill, parseBill } from './bill.ts';
+import { type FundAccountType, type FundFlowBill, parseFundFlowBill } from './fund-flow.ts';
 
 /**
  * v3 trade bill: ask for the link (a signed, verified call), download the file (signed request,
@@ -13,8 +14,20 @@ import { type ParsedBill, parseBill } from './bill.ts';
  */
 export async function downloadTradeBill(client: WechatPayClient, billDate: string, billType: 'ALL' | 'SUCCESS' | 'REFUND' = 'ALL'): Promise<ParsedBill & { hash: string }> {
   const q = new URLSearchParams({ bill_date: billDate, bill_type: billType, tar_type: 'GZIP' });
-  const answer = (await client.call('GET', `/v3/bill/tradebill?${q}`)).data as { hash_type?: string; hash_value?: string; download_url?: string };
-  if (answer.hash_type !== 'SHA1' || !answer.hash_value || !answer.download_url) throw new ChannelError('protocol', 'wxpay tradebill answer lacks hash or download_url');
+  const file = await downloadBillFile(client, `/v3/bill/tradebill?${q}`);
+  return { ...parseBill(file.text), hash: file.hash };
+}
+
+/** v3 资金账单 of one account (BASIC 基本账户, OPERATION 运营账户, FEES 手续费账户), same link + SHA1 protocol. */
+export async function downloadFundFlowBill(client: WechatPayClient, billDate: string, accountType: FundAccountType): Promise<FundFlowBill & { hash: string }> {
+  const q = new URLSearchParams({ bill_date: billDate, account_type: accountType, tar_type: 'GZIP' });
+  const file = await downloadBillFile(client, `/v3/bill/fundflowbill?${q}`);
+  return { ...parseFundFlowBill(file.text), hash: file.hash };
+}
+
+async function downloadBillFile(client: WechatPayClient, pathAndQuery: string): Promise<{ text: string; hash: string }> {
+  const answer = (await client.call('GET', pathAndQuery)).data as { hash_type?: string; hash_value?: string; download_url?: string };
+  if (answer.hash_type !== 'SHA1' || !answer.hash_value || !answer.download_url) throw new ChannelError('protocol', `wxpay ${pathAndQuery.split('?')[0]} answer lacks hash or download_url`);
   const url = new URL(answer.download_url);
   const auth = client.authorize('GET', `${url.pathname}${url.search}`, '', String(Math.floor(Date.now() / 1000)), newNonce(32));
   // Raw bytes (gzip): the shared executor returns text, which would corrupt them.
@@ -24,5 +37,5 @@ export async function downloadTradeBill(client: WechatPayClient, billDate: strin
   const plain = body[0] === 0x1f && body[1] === 0x8b ? gunzipSync(body) : body;
   const hash = createHash('sha1').update(plain).digest('hex');
   if (hash !== answer.hash_value.toLowerCase()) throw new ChannelError('bad_signature', 'wxpay bill file does not match the SHA1 of the signed answer');
-  return { ...parseBill(plain.toString('utf8')), hash };
+  return { text: plain.toString('utf8'), hash };
 }

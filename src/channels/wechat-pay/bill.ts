@@ -41,7 +41,7 @@ export interface ParsedBill {
 }
 
 const cells = (line: string): string[] => line.slice(1).split(',`');
-const fen = (v: string | undefined, what: string): number => {
+export const fen = (v: string | undefined, what: string): number => {
   if (v === undefined || v === '') return 0;
   const negative = v.startsWith('-');
   const n = fromMajorString(negative ? v.slice(1) : v, 'CNY');
@@ -49,17 +49,29 @@ const fen = (v: string | undefined, what: string): number => {
   return negative ? -n : n;
 };
 
-export function parseBill(text: string): ParsedBill {
+/**
+ * The shared layout of WeChat bill files: BOM, a plain header, backtick data lines, a plain summary
+ * header starting with `summaryFirst`, one backtick summary line. Cells are keyed by header name.
+ */
+export function readBillTable(text: string, summaryFirst: string, what: string): { rows: Record<string, string>[]; summary: Record<string, string> } {
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/).filter((l) => l.length > 0);
-  if (lines.length < 3) throw new ChannelError('protocol', 'bill: too few lines');
+  if (lines.length < 3) throw new ChannelError('protocol', `${what}: too few lines`);
   const header = (lines[0] as string).split(',');
   const summaryAt = lines.length - 2;
   const summaryHeader = (lines[summaryAt] as string).split(',');
-  if (summaryHeader[0] !== '总交易单数') throw new ChannelError('protocol', 'bill: summary header missing');
+  if (summaryHeader[0] !== summaryFirst) throw new ChannelError('protocol', `${what}: summary header missing`);
   const rows = lines.slice(1, summaryAt).map((line) => {
-    if (!line.startsWith('`')) throw new ChannelError('protocol', 'bill: data line without the backtick prefix');
+    if (!line.startsWith('`')) throw new ChannelError('protocol', `${what}: data line without the backtick prefix`);
     const c = cells(line);
-    const raw = Object.fromEntries(header.map((h, i) => [h, c[i] ?? '']));
+    return Object.fromEntries(header.map((h, i) => [h, c[i] ?? '']));
+  });
+  const s = cells(lines[summaryAt + 1] as string);
+  return { rows, summary: Object.fromEntries(summaryHeader.map((h, i) => [h, s[i] ?? ''])) };
+}
+
+export function parseBill(text: string): ParsedBill {
+  const table = readBillTable(text, '总交易单数', 'bill');
+  const rows = table.rows.map((raw) => {
     return {
       tradeTime: raw['交易时间'] ?? '',
       appId: raw['公众账号ID'] ?? '',
@@ -79,8 +91,7 @@ export function parseBill(text: string): ParsedBill {
       raw,
     };
   });
-  const s = cells(lines[summaryAt + 1] as string);
-  const sraw = Object.fromEntries(summaryHeader.map((h, i) => [h, s[i] ?? '']));
+  const sraw = table.summary;
   return {
     rows,
     summary: {

@@ -138,9 +138,9 @@ async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeou
   }
 }
 
-test('descriptor lists the five WeChat ways and creates a PayChannel', () => {
+test('descriptor lists the six WeChat ways (WX_BAR included) and creates a PayChannel', () => {
   assert.equal(wechatPayDescriptor.ifCode, 'wxpay');
-  assert.deepEqual([...wechatPayDescriptor.ways], ['WX_NATIVE', 'WX_JSAPI', 'WX_LITE', 'WX_H5', 'WX_APP']);
+  assert.deepEqual([...wechatPayDescriptor.ways], ['WX_NATIVE', 'WX_JSAPI', 'WX_LITE', 'WX_H5', 'WX_APP', 'WX_BAR']);
   assert.equal(wechatPayDescriptor.create().ifCode, 'wxpay');
   assert.ok(wechatPayDescriptor.configFields.some((f) => f.name === 'apiV3Key' && f.secret));
 });

@@ -3,6 +3,7 @@ import {
   ChannelError,
   type CallbackReply,
   type ChannelBill,
+  type ChannelFundFlowBill,
   type ChannelConfig,
   type ChannelContext,
   type CloseResult,
@@ -14,15 +15,26 @@ import {
   type PayOrderInput,
   type RefundInput,
   type RefundStatus,
+  type ReverseResult,
 } from '../types.ts';
+import { createV2Bar, createV3Bar, reverseV2, reverseV3 } from './bar.ts';
 import { WechatPayClient, type WechatPayClientDeps } from './client.ts';
 import { ClientCache } from '../client-cache.ts';
-import { downloadTradeBill } from './bill-download.ts';
+import { downloadFundFlowBill, downloadTradeBill } from './bill-download.ts';
+import { FUND_ACCOUNT_TYPES, type FundAccountType } from './fund-flow.ts';
+import type { ParsedBill } from './bill.ts';
+import { downloadV2Bill } from './v2-bill.ts';
 import { configuredAppIds, parseWechatPayConfig, type WechatPayConfig } from './config.ts';
 import { buildPrepayRequest, buildRefundBody, h5PayUrl, isWechatWay, sameCode, toPaymentStatus, toRefundStatus } from './mapping.ts';
 import { aesGcmDecrypt, appPaySign, jsapiPaySign } from './v3-crypto.ts';
+import { WechatPayV2Client } from './v2-client.ts';
+import { apiVersionOf, parseWechatPayV2Config } from './v2-config.ts';
+import { closeV2Payment, createV2Payment, isV2Callback, parseV2Callback, queryV2Payment, queryV2Refund, refundV2, v2Reply } from './v2-channel.ts';
 
-/** WeChat Pay API v3, direct merchant (普通商户). Wire details: protocols.md §A. */
+/**
+ * WeChat Pay, direct merchant (普通商户): API v3 (protocols.md §A) by default, API v2 (§B, v2-*.ts)
+ * when the configuration says apiVersion=v2. Each operation picks its dialect from the config.
+ */
 
 export interface WechatPayChannelDeps extends WechatPayClientDeps {
   /** Distinct configurations kept with their parsed keys and certificate caches (LRU). */
@@ -73,10 +85,17 @@ export class WechatPayChannel implements PayChannel {
   readonly ifCode = 'wxpay';
   readonly #deps: WechatPayChannelDeps;
   readonly #clients: ClientCache<WechatPayClient>;
+  readonly #v2Clients: ClientCache<WechatPayV2Client>;
 
   constructor(deps: WechatPayChannelDeps = {}) {
     this.#deps = deps;
     this.#clients = new ClientCache((config) => new WechatPayClient(parseWechatPayConfig(config), deps), deps.maxClients ?? 1000);
+    this.#v2Clients = new ClientCache((config) => new WechatPayV2Client(parseWechatPayV2Config(config), deps), deps.maxClients ?? 1000);
+  }
+
+  /** The API v2 client of a configuration with apiVersion=v2, otherwise undefined. */
+  v2Client(config: ChannelConfig): WechatPayV2Client | undefined {
+    return apiVersionOf(config) === 'v2' ? this.#v2Clients.get(config) : undefined;
   }
 
   /**
@@ -94,7 +113,13 @@ export class WechatPayChannel implements PayChannel {
 
   async createPayment(ctx: ChannelContext, order: PayOrderInput): Promise<CreatePaymentResult> {
     const way = order.wayCode;
+    const v2 = this.v2Client(ctx.config);
+    if (way === 'WX_BAR') {
+      const query = () => this.queryPayment(ctx, order);
+      return v2 ? createV2Bar(ctx, v2, order, query) : createV3Bar(ctx, this.client(ctx.config), order, query);
+    }
     if (!isWechatWay(way)) throw new ChannelError('misconfigured', `wxpay does not serve way ${way}`);
+    if (v2) return createV2Payment(v2, order, this.#nowSeconds(), ctx.log);
     const client = this.client(ctx.config);
     const req = buildPrepayRequest(way, client.config, order);
     const answer = objectOf((await client.call('POST', req.path, req.body, ctx.log)).data, 'prepay answer');
@@ -123,6 +148,8 @@ export class WechatPayChannel implements PayChannel {
   }
 
   async queryPayment(ctx: ChannelContext, order: PayOrderInput): Promise<PaymentStatus> {
+    const v2 = this.v2Client(ctx.config);
+    if (v2) return queryV2Payment(v2, order, ctx.log);
     const client = this.client(ctx.config);
     const path = `/v3/pay/transactions/out-trade-no/${encodeURIComponent(order.payOrderId)}?mchid=${encodeURIComponent(client.config.mchId)}`;
     let data: unknown;
@@ -137,7 +164,14 @@ export class WechatPayChannel implements PayChannel {
     return toPaymentStatus(tx);
   }
 
+  async reversePayment(ctx: ChannelContext, order: PayOrderInput): Promise<ReverseResult> {
+    const v2 = this.v2Client(ctx.config);
+    return v2 ? reverseV2(ctx, v2, order) : reverseV3(ctx, this.client(ctx.config), order);
+  }
+
   async closePayment(ctx: ChannelContext, order: PayOrderInput): Promise<CloseResult> {
+    const v2 = this.v2Client(ctx.config);
+    if (v2) return closeV2Payment(v2, order, ctx.log);
     const client = this.client(ctx.config);
     const path = `/v3/pay/transactions/out-trade-no/${encodeURIComponent(order.payOrderId)}/close`;
     try {
@@ -152,12 +186,16 @@ export class WechatPayChannel implements PayChannel {
   }
 
   async refund(ctx: ChannelContext, order: PayOrderInput, refund: RefundInput): Promise<RefundStatus> {
+    const v2 = this.v2Client(ctx.config);
+    if (v2) return refundV2(v2, order, refund, ctx.log);
     const client = this.client(ctx.config);
     const answer = await client.call('POST', '/v3/refund/domestic/refunds', buildRefundBody(order, refund), ctx.log);
     return toRefundStatus(objectOf(answer.data, 'refund answer'));
   }
 
   async queryRefund(ctx: ChannelContext, _order: PayOrderInput, refund: RefundInput): Promise<RefundStatus> {
+    const v2 = this.v2Client(ctx.config);
+    if (v2) return queryV2Refund(v2, refund, ctx.log);
     const client = this.client(ctx.config);
     let data: unknown;
     try {
@@ -173,6 +211,13 @@ export class WechatPayChannel implements PayChannel {
 
   /** Verify the raw bytes first, then parse, then decrypt (protocols.md §A.4–A.5). */
   async parseCallback(ctx: ChannelContext, kind: 'pay' | 'refund', request: InboundCallback): Promise<ParsedCallback> {
+    const v2 = this.v2Client(ctx.config);
+    // A config is one dialect: a JSON callback for a v2 merchant (or XML for v3) is refused unread.
+    if (v2 || isV2Callback(request)) {
+      if (!v2) throw protocol('an API v2 (XML) notification arrived for an API v3 configuration');
+      if (!isV2Callback(request)) throw protocol('an API v3 notification arrived for an API v2 configuration');
+      return parseV2Callback(v2, kind, request);
+    }
     const client = this.client(ctx.config);
     const body = request.rawBody.toString('utf8');
     await client.verify(request.headers, body);
@@ -217,32 +262,49 @@ export class WechatPayChannel implements PayChannel {
   }
 
   /** WeChat accepts 200 or 204 without a body as success (protocols.md §A.5). */
-  ackReply(): CallbackReply {
+  ackReply(request?: InboundCallback): CallbackReply {
+    if (isV2Callback(request)) return v2Reply(true, 'OK');
     return { status: 204, body: '' };
   }
 
-  nackReply(reason: string): CallbackReply {
+  nackReply(reason: string, request?: InboundCallback): CallbackReply {
+    if (isV2Callback(request)) return v2Reply(false, reason);
     // 4xx, not 500 (fault suite, test/faults): a refused callback (forged, tampered, unknown order)
     // is the sender's fault, and WeChat retries on any 4xx/5xx alike (protocols.md §A.5); a 500
     // made every forgery look like a gateway failure. Our own faults still answer 5xx (503).
     return { status: 400, contentType: 'application/json', body: JSON.stringify({ code: 'FAIL', message: reason }) };
   }
 
-  async downloadBill(ctx: ChannelContext, billDate: string): Promise<ChannelBill> {
-    const bill = await downloadTradeBill(this.client(ctx.config), billDate, 'ALL');
-    return {
-      hash: bill.hash,
-      summary: bill.summary.raw,
-      rows: bill.rows.map((r) => ({
-        kind: r.tradeState === 'REFUND' ? ('refund' as const) : ('pay' as const),
-        time: r.tradeTime,
-        outTradeNo: r.outTradeNo,
-        channelOrderNo: r.transactionId,
-        ...(r.outRefundNo ? { outRefundNo: r.outRefundNo } : {}),
-        amount: r.tradeState === 'REFUND' ? r.refundAmount : r.settlementAmount,
-        fee: r.fee,
-        raw: r.raw,
-      })),
-    };
+  /** v3 only: v2's downloadfundflow is not implemented (it needs HMAC-SHA256 and the API certificate). */
+  async downloadFundFlowBill(ctx: ChannelContext, billDate: string, accountType: string): Promise<ChannelFundFlowBill> {
+    if (this.v2Client(ctx.config)) throw new ChannelError('misconfigured', 'wxpay: fund-flow bills are fetched through API v3; this configuration is API v2');
+    if (!(FUND_ACCOUNT_TYPES as readonly string[]).includes(accountType)) throw new ChannelError('rejected', `wxpay: account_type ${accountType} is not one of ${FUND_ACCOUNT_TYPES.join(', ')}`, { channelCode: 'PARAM_ERROR' });
+    const bill = await downloadFundFlowBill(this.client(ctx.config), billDate, accountType as FundAccountType);
+    return { hash: bill.hash, summary: bill.summary.raw, rows: bill.rows };
   }
+
+  async downloadBill(ctx: ChannelContext, billDate: string): Promise<ChannelBill> {
+    const v2 = this.v2Client(ctx.config);
+    if (v2) return toChannelBill(await downloadV2Bill(v2, billDate));
+    const bill = await downloadTradeBill(this.client(ctx.config), billDate, 'ALL');
+    return toChannelBill(bill, bill.hash);
+  }
+
+}
+
+function toChannelBill(bill: ParsedBill, hash?: string): ChannelBill {
+  return {
+    ...(hash !== undefined && { hash }),
+    summary: bill.summary.raw,
+    rows: bill.rows.map((r) => ({
+      kind: r.tradeState === 'REFUND' ? ('refund' as const) : ('pay' as const),
+      time: r.tradeTime,
+      outTradeNo: r.outTradeNo,
+      channelOrderNo: r.transactionId,
+      ...(r.outRefundNo ? { outRefundNo: r.outRefundNo } : {}),
+      amount: r.tradeState === 'REFUND' ? r.refundAmount : r.settlementAmount,
+      fee: r.fee,
+      raw: r.raw,
+    })),
+  };
 }

@@ -12,6 +12,7 @@ import {
   requestMessage,
   responseMessage,
   rsaSign,
+  rsaSignAsync,
   rsaVerify,
 } from './v3-crypto.ts';
 
@@ -93,6 +94,12 @@ export class WechatPayClient {
     return buildAuthorization({ mchid: this.config.mchId, nonce_str: nonce, signature, timestamp, serial_no: this.config.merchantSerialNo });
   }
 
+  /** `authorize` with the signature computed off the event loop (the request path uses this one). */
+  async authorizeAsync(method: string, canonicalUrl: string, body: string, timestamp: string, nonce: string): Promise<string> {
+    const signature = await rsaSignAsync(requestMessage(method, canonicalUrl, timestamp, nonce, body), this.config.merchantPrivateKey);
+    return buildAuthorization({ mchid: this.config.mchId, nonce_str: nonce, signature, timestamp, serial_no: this.config.merchantSerialNo });
+  }
+
   /**
    * Sends a signed request; resolves with a verified 2xx answer, otherwise throws. A 2xx that
    * fails verification throws bad_signature even though WeChat may have acted on it — for a
@@ -144,7 +151,7 @@ export class WechatPayClient {
     const bodyText = body === undefined ? '' : JSON.stringify(body);
     const timestamp = String(Math.floor(this.#now() / 1000));
     const headers: Record<string, string> = {
-      Authorization: this.authorize(method, canonicalUrl, bodyText, timestamp, newNonce(32)),
+      Authorization: await this.authorizeAsync(method, canonicalUrl, bodyText, timestamp, newNonce(32)),
       Accept: 'application/json',
       'User-Agent': USER_AGENT,
     };

@@ -17,7 +17,7 @@ export const wechatPayConfigFields: readonly ConfigField[] = [
   { name: 'appId', label: 'AppID', secret: false, required: true, description: 'Official-account (公众号) appid; the default appid for every way.' },
   { name: 'liteAppId', label: '小程序 AppID', secret: false, required: false, description: 'Mini-program appid used for WX_LITE; falls back to appId.' },
   { name: 'appAppId', label: '移动应用 AppID', secret: false, required: false, description: 'Mobile-app appid used for WX_APP; falls back to appId.' },
-  { name: 'merchantSerialNo', label: '商户API证书序列号', secret: false, required: true, description: 'Serial number (hex) of the merchant API certificate; sent as serial_no in Authorization.' },
+  { name: 'merchantSerialNo', label: '商户API证书序列号', secret: false, required: false, description: 'API v3 (required there): serial number (hex) of the merchant API certificate; sent as serial_no in Authorization.' },
   {
     name: 'verifyMode',
     label: '验签方式',
@@ -29,8 +29,8 @@ export const wechatPayConfigFields: readonly ConfigField[] = [
   { name: 'wxpayPublicKeyId', label: '微信支付公钥ID', secret: false, required: false, description: 'PUB_KEY_ID_… identifier; required when verifyMode=publicKey.' },
   { name: 'wxpayPublicKey', label: '微信支付公钥', secret: false, required: false, description: 'WeChat Pay public key (PEM); required when verifyMode=publicKey. Public, not a secret.' },
   { name: 'baseUrl', label: 'API base URL', secret: false, required: false, description: `Defaults to ${DEFAULT_BASE_URL}; sandboxes point it at the simulator.` },
-  { name: 'apiClientKey', label: '商户API私钥 apiclient_key.pem', secret: true, required: true, description: 'Merchant API private key (PKCS#8 PEM) that signs requests and client pay params.' },
-  { name: 'apiV3Key', label: 'APIv3密钥', secret: true, required: true, description: '32-character APIv3 key that decrypts notifications and platform certificates.' },
+  { name: 'apiClientKey', label: '商户API私钥 apiclient_key.pem', secret: true, required: false, description: 'Merchant API private key (PKCS#8 PEM). API v3 (required): signs requests and client pay params. API v2: the key of the API certificate for /secapi calls (refund, reverse).' },
+  { name: 'apiV3Key', label: 'APIv3密钥', secret: true, required: false, description: 'API v3 (required there): 32-character APIv3 key that decrypts notifications and platform certificates.' },
 ];
 
 export interface WechatPayConfig {
@@ -49,7 +49,7 @@ export interface WechatPayConfig {
   apiV3Key: string;
 }
 
-function misconfigured(field: string, problem: string): ChannelError {
+export function misconfigured(field: string, problem: string): ChannelError {
   return new ChannelError('misconfigured', `wxpay config: ${field} ${problem}`);
 }
 
@@ -57,14 +57,14 @@ function misconfigured(field: string, problem: string): ChannelError {
 // comma or space in one would corrupt the header; real values are [0-9A-Za-z_-].
 const IDENT = /^[0-9A-Za-z_-]{1,64}$/;
 
-function optionalIdent(params: Record<string, string>, field: string): string | undefined {
+export function optionalIdent(params: Record<string, string>, field: string): string | undefined {
   const value = params[field]?.trim();
   if (value === undefined || value === '') return undefined;
   if (!IDENT.test(value)) throw misconfigured(field, 'must be 1-64 characters of [0-9A-Za-z_-]');
   return value;
 }
 
-function requiredIdent(params: Record<string, string>, field: string): string {
+export function requiredIdent(params: Record<string, string>, field: string): string {
   const value = optionalIdent(params, field);
   if (value === undefined) throw misconfigured(field, 'is required');
   return value;
@@ -82,7 +82,7 @@ function rsaKey(field: string, load: () => KeyObject): KeyObject {
   return key;
 }
 
-function parseBaseUrl(raw: string | undefined): string {
+export function parseBaseUrl(raw: string | undefined): string {
   const value = raw?.trim() || DEFAULT_BASE_URL;
   let url: URL;
   try {

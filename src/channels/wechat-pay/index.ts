@@ -2,14 +2,15 @@ import type { ChannelDescriptor } from '../types.ts';
 import { WechatPayChannel } from './channel.ts';
 import { wechatPayConfigFields } from './config.ts';
 import { wechatIdentityConfigFields } from './identity.ts';
+import { wechatPayV2ConfigFields } from './v2-config.ts';
 import { WECHAT_WAYS } from './mapping.ts';
 
-/** WeChat Pay API v3 (direct merchant). WX_BAR (付款码) is not offered: this channel has no codepay flow yet. */
+/** WeChat Pay API v3 or v2 (direct merchant), per configuration; WX_BAR (付款码) through micropay / codepay. */
 export const wechatPayDescriptor: ChannelDescriptor = {
   ifCode: 'wxpay',
   name: '微信支付',
-  ways: WECHAT_WAYS,
-  configFields: [...wechatPayConfigFields, ...wechatIdentityConfigFields],
+  ways: [...WECHAT_WAYS, 'WX_BAR'],
+  configFields: [...wechatPayConfigFields, ...wechatPayV2ConfigFields, ...wechatIdentityConfigFields],
   create: () => new WechatPayChannel(),
 };
 

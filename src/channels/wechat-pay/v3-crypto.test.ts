@@ -63,7 +63,7 @@ test('the vectors path resolves to the shared reference folder', () => {
 });
 
 for (const name of ['post_jsapi', 'get_query_by_out_trade_no']) {
-  test(`request signing reproduces ${name}: message, signature, Authorization`, () => {
+  test(`request signing reproduces ${name}: message, signature, Authorization`, async () => {
     const t = REQ[name] as Json;
     const message = requestMessage(t.method, t.url, t.timestamp, t.nonce_str, t.body);
     assert.equal(message, t.expected_message);
@@ -75,6 +75,8 @@ for (const name of ['post_jsapi', 'get_query_by_out_trade_no']) {
     // The client builds the identical header from a parsed config.
     const client = new WechatPayClient(parseWechatPayConfig(vectorConfig()));
     assert.equal(client.authorize(t.method, t.url, t.body, t.timestamp, t.nonce_str), t.expected_authorization);
+    // …and the same header when the signature is computed on the thread pool (the request path).
+    assert.equal(await client.authorizeAsync(t.method, t.url, t.body, t.timestamp, t.nonce_str), t.expected_authorization);
   });
 }
 

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { request } from 'undici';
 import { MerchantClient } from '../../../src/merchant-api/client.ts';
 import type { SandboxCredentials } from '../../../src/channels/wechat-pay/simulator/index.ts';
@@ -14,6 +14,12 @@ export const FAULT_APP_ID = 'faultsapp0001';
 export const FAULT_APP_SECRET = 'faults-app-secret-0123456789abcdef';
 export const WX_APPID = 'wxfaults00000001';
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '../../..');
+const DIE_WITH_PARENT = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), 'die-with-parent.mjs')).href;
+/** Children still running: killed if this process exits first (the preload covers SIGKILL of this process). */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
 
 export interface GatewayProcessOptions {
   databaseUrl: string;
@@ -79,13 +85,15 @@ export class GatewayProcess {
     if (!this.port) this.port = this.#o.port ?? (await freePort());
     this.url = `http://127.0.0.1:${this.port}`;
     this.#log.write(`\n==== start #${this.starts + 1} at ${new Date().toISOString()} ====\n`);
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: REPO, env: this.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', '--import', DIE_WITH_PARENT, 'src/main.ts'], { cwd: REPO, env: this.env(), stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
+    live.add(child);
     this.#expectingExit = false;
     child.stdout?.on('data', (c) => this.#log.write(c));
     child.stderr?.on('data', (c) => this.#log.write(c));
     this.#exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
+        live.delete(child);
         this.#log.write(`\n==== exit code=${code} signal=${signal} ====\n`);
         if (!this.#expectingExit) this.unexpectedExits.push(`gateway exited by itself (code ${code}, signal ${signal})`);
         if (this.child === child) this.child = null;

@@ -44,6 +44,8 @@ function check(input: RegisterAppInput): void {
   if (input.pid !== undefined && !/^2088[0-9]{12}$/.test(input.pid)) throw bad('pid must be 2088 + 12 digits');
   if (input.mode !== undefined && input.mode !== 'publicKey' && input.mode !== 'cert') throw bad("mode must be 'publicKey' or 'cert'");
   if (input.openId !== undefined && typeof input.openId !== 'boolean') throw bad('openId must be a boolean');
+  if (input.isv !== undefined && typeof input.isv !== 'boolean') throw bad('isv must be a boolean');
+  if (input.authRedirectUri !== undefined && (typeof input.authRedirectUri !== 'string' || !/^https?:\/\/[^\s]+$/.test(input.authRedirectUri))) throw bad('authRedirectUri must be an http(s) URL');
 }
 
 export async function registerApp(ctx: SimContext, input: RegisterAppInput = {}): Promise<AppCredentials> {
@@ -72,9 +74,11 @@ export async function registerApp(ctx: SimContext, input: RegisterAppInput = {})
     appPublicKeyPem: publicKeyPem,
     ...(appCertPem ? { appCertPem, appCertSn: certSn(appCertPem) } : {}),
     createdAt: existing?.createdAt ?? ctx.now(),
+    ...((input.isv ?? existing?.isv) ? { isv: true } : {}),
+    ...((input.authRedirectUri ?? existing?.authRedirectUri) ? { authRedirectUri: input.authRedirectUri ?? existing?.authRedirectUri } : {}),
   };
   ctx.state.putApp(record);
-  ctx.log.info({ appId, mode, openId: record.openId, updated: Boolean(existing) }, 'sandbox app registered');
+  ctx.log.info({ appId, mode, openId: record.openId, isv: Boolean(record.isv), updated: Boolean(existing) }, 'sandbox app registered');
   return { ...appView(ctx, record), ...(generatedPrivate ? { appPrivateKeyPem: generatedPrivate } : {}) };
 }
 
@@ -86,6 +90,7 @@ export function appView(ctx: SimContext, app: AppRecord): AppCredentials {
     pid: app.pid,
     mode: app.mode,
     openId: app.openId,
+    isv: Boolean(app.isv),
     gatewayUrl: `${ctx.baseUrl}/gateway.do`,
     appPublicKeyPem: app.appPublicKeyPem,
     alipayPublicKeyPem: k.material.alipayPublicKeyPem,

@@ -67,8 +67,16 @@ export function registerAlipaySandboxCommands(program: Command): Command {
     .option('--app-id <appId>', '16-digit app id (generated when absent)')
     .option('--cert', 'certificate mode (公钥证书) instead of public-key mode')
     .option('--user-id', 'an app from before 2023: buyers appear as buyer_id (2088…), not open_id')
-    .action(async (o: Conn & { appId?: string; cert?: boolean; userId?: boolean }) => {
-      print(await call(o, 'POST', '/sandbox/v1/apps', { appId: o.appId, mode: o.cert ? 'cert' : 'publicKey', openId: !o.userId }));
+    .option('--isv', "a service provider's third-party app (acts for merchants with their app_auth_token)")
+    .action(async (o: Conn & { appId?: string; cert?: boolean; userId?: boolean; isv?: boolean }) => {
+      print(await call(o, 'POST', '/sandbox/v1/apps', { appId: o.appId, mode: o.cert ? 'cert' : 'publicKey', openId: !o.userId, ...(o.isv ? { isv: true } : {}) }));
+    });
+
+  conn(alipay.command('authorize <link>').description("as a sandbox merchant, authorise a provider: open the appToAppAuth.htm link the gateway gave you; prints the redirect (open it to finish)"))
+    .option('--merchant-app-id <appId>', 'the merchant app to authorise (a new one when absent)')
+    .action(async (link: string, o: Conn & { merchantAppId?: string }) => {
+      const q = new URL(link).searchParams;
+      print(await call(o, 'POST', '/sandbox/v1/app-auth/authorize', { app_id: q.get('app_id'), redirect_uri: q.get('redirect_uri'), state: q.get('state') ?? undefined, merchant_app_id: o.merchantAppId }));
     });
 
   conn(alipay.command('pay <target>').description('pay as the sandbox buyer: a qr_code URL, an APP order string, or an out_trade_no (with --app-id)'))

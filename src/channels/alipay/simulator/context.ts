@@ -3,6 +3,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import { chinaTime } from '../sign.ts';
 import type { SimKeys } from './keys.ts';
 import type { SimState } from './state.ts';
+import type { AppAuthBook } from './app-auth.ts';
+import type { UserAuthCodes } from './user-auth.ts';
 import type { AppRecord, FaultSwitches } from './types.ts';
 
 /** What the simulator's modules share, passed explicitly so several simulators can run in one process. */
@@ -37,6 +39,10 @@ export interface SimContext {
   baseUrl: string;
   now(): number;
   scheduler: Scheduler;
+  /** 第三方应用授权: codes and app_auth_tokens (app-auth.ts). */
+  appAuth: AppAuthBook;
+  /** 用户信息授权: buyers' auth codes (user-auth.ts). */
+  userAuth: UserAuthCodes;
   /** Set by index.ts: delivers a notification created by a trade module. */
   onNotification(id: string): void;
 }
@@ -56,6 +62,9 @@ export class AlipayError extends Error {
     this.name = 'AlipayError';
   }
 }
+
+/** Answered under `error_response` (signed) instead of the method's key, as Alipay does for isv.code-invalid. */
+export class ErrorResponse extends AlipayError {}
 
 const MSG: Record<string, string> = {
   '10000': 'Success',

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { responseKey, rsa2Sign } from '../sign.ts';
-import { AlipayError, codeMsg, signerFor, type SimContext } from './context.ts';
+import { actingApp } from './app-auth.ts';
+import { AlipayError, ErrorResponse, codeMsg, signerFor, type SimContext } from './context.ts';
 import { METHODS, PAGE_METHODS } from './methods.ts';
 import { errorPage } from './pages.ts';
 import { UnsignedError, isKnownMethod, openClientTrade, verifyRequest } from './verify.ts';
@@ -26,8 +27,8 @@ export function gatewayParams(req: FastifyRequest): Record<string, string> {
 }
 
 /** Renders and signs one answer. `fields` start with code/msg (and sub_code/sub_msg on errors). */
-export function answerBody(ctx: SimContext, method: string | undefined, app: AppRecord | undefined, fields: Record<string, unknown>, signed = true): string {
-  const key = method !== undefined && isKnownMethod(method) ? responseKey(method) : 'error_response';
+export function answerBody(ctx: SimContext, method: string | undefined, app: AppRecord | undefined, fields: Record<string, unknown>, signed = true, errorResponse = false): string {
+  const key = method !== undefined && isKnownMethod(method) && !errorResponse ? responseKey(method) : 'error_response';
   const json = JSON.stringify(fields).replace(/\//g, '\\/');
   if (!signed) return `{"${key}":${json}}`;
   const signer = signerFor(ctx, app);
@@ -56,7 +57,8 @@ export function handleGateway(ctx: SimContext, params: Record<string, string>): 
       ctx.faults.failNextRequests -= 1;
       throw new AlipayError('20000', 'ACQ.SYSTEM_ERROR', '系统错误');
     }
-    const result = handler(ctx, { app: v.app, biz: v.biz, params });
+    const acting = actingApp(ctx, v.app, v.method, params);
+    const result = handler(ctx, { app: acting.app, caller: v.app, biz: v.biz, params });
     const { code, ...rest } = result;
     const c = typeof code === 'string' ? code : '10000';
     ctx.log.debug({ appId: v.app.appId, method: v.method, code: c }, 'gateway call');
@@ -64,7 +66,7 @@ export function handleGateway(ctx: SimContext, params: Record<string, string>): 
   } catch (err) {
     if (!(err instanceof AlipayError)) throw err;
     ctx.log.info({ appId: params.app_id, method, code: err.code, subCode: err.subCode }, 'gateway call refused');
-    return answerBody(ctx, method, app, errorFields(err), !(err instanceof UnsignedError));
+    return answerBody(ctx, method, app, errorFields(err), !(err instanceof UnsignedError), err instanceof ErrorResponse);
   }
 }
 

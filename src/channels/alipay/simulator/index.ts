@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import Fastify, { LogController } from 'fastify';
 import { registerApp } from './apps.ts';
-import { AlipayError, toSimLog, type Scheduler, type SimContext } from './context.ts';
+import { AppAuthBook, DEFAULT_REFRESH_TTL_S, DEFAULT_TOKEN_TTL_S } from './app-auth.ts';
+import { grantAppAuth, registerAuthPages } from './pages-auth.ts';
+import { UserAuthCodes, registerUserAuthPages } from './user-auth.ts';
+import { AlipayError, SANDBOX_BUYER_ID, toSimLog, type Scheduler, type SimContext } from './context.ts';
 import { registerGatewayRoutes } from './gateway.ts';
 import { generateKeyMaterial, loadKeys } from './keys.ts';
 import { Notifier } from './notifier.ts';
@@ -48,6 +51,9 @@ export async function startAlipaySimulator(opts: AlipaySimulatorOptions = {}): P
   if (snapshot) state.restore(snapshot);
   const scheduler = new TimerSet();
   let notifier: Notifier | null = null;
+  const now = (): number => Date.now();
+  const appAuth = new AppAuthBook(now, { tokenS: opts.appAuthTokenTtlSeconds ?? DEFAULT_TOKEN_TTL_S, refreshS: opts.appAuthRefreshTtlSeconds ?? DEFAULT_REFRESH_TTL_S }, () => writer?.schedule());
+  if (snapshot?.appAuths) appAuth.restore(snapshot.appAuths);
   const ctx: SimContext = {
     state,
     keys,
@@ -58,13 +64,15 @@ export async function startAlipaySimulator(opts: AlipaySimulatorOptions = {}): P
     callbackTimeoutMs: opts.callbackTimeoutMs ?? 5000,
     billSecret,
     baseUrl: '',
-    now: () => Date.now(),
+    now,
     scheduler,
+    appAuth,
+    userAuth: new UserAuthCodes(now),
     onNotification: (id) => notifier?.schedule(id, 0),
   };
   notifier = new Notifier(ctx);
   if (opts.stateFile) {
-    writer = new SnapshotWriter(opts.stateFile, () => state.snapshot(keys.material, billSecret), (err) => log.error({ err: (err as Error).message, file: opts.stateFile }, 'state file write failed'));
+    writer = new SnapshotWriter(opts.stateFile, () => state.snapshot(keys.material, billSecret, appAuth.all()), (err) => log.error({ err: (err as Error).message, file: opts.stateFile }, 'state file write failed'));
     if (!snapshot) writer.schedule(); // a fresh file gets the keys at once, so a restart keeps the identity
   }
 
@@ -80,6 +88,8 @@ export async function startAlipaySimulator(opts: AlipaySimulatorOptions = {}): P
   registerGatewayRoutes(app, ctx);
   registerSandboxRoutes(app, ctx, opts.adminToken);
   registerPages(app, ctx);
+  registerAuthPages(app, ctx, opts.adminToken);
+  registerUserAuthPages(app, ctx);
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
   app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
     const status = err.statusCode ?? 500;
@@ -116,6 +126,15 @@ export async function startAlipaySimulator(opts: AlipaySimulatorOptions = {}): P
       payByQr: (qrCode, o) => guard(() => tradeView(payTrade(ctx, tradeFor(ctx, { qrCode }), o))),
       payOrderString: (orderString, o) => guard(() => tradeView(payOrderString(ctx, orderString, o))),
       scan: (qrCode, o) => guard(() => tradeView(scanTrade(ctx, tradeFor(ctx, { qrCode }), o))),
+    },
+    appAuth: {
+      authorize: (input) => guard(() => grantAppAuth(ctx, input)),
+      expire: (authAppId) => appAuth.expire(authAppId),
+      revoke: (authAppId) => appAuth.revoke(authAppId),
+      list: (isvAppId) => appAuth.view(isvAppId),
+    },
+    identity: {
+      authCode: (appId, buyerId) => ctx.userAuth.issue(appId, buyerId ?? SANDBOX_BUYER_ID),
     },
     faults: ctx.faults,
     ledger: (appId) => state.ledger(appId),

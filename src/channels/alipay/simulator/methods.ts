@@ -1,6 +1,6 @@
 import { yuan } from '../mapping.ts';
 import { chinaTime } from '../sign.ts';
-import { AlipayError, SANDBOX_BUYER_ID, alnum, business, buyerFields, invalid, type SimContext } from './context.ts';
+import { AlipayError, business, type SimContext } from './context.ts';
 import { billUrl } from './bills.ts';
 import {
   type Biz,
@@ -18,6 +18,8 @@ import {
   str,
   tradeAnswer,
 } from './trades.ts';
+import { openAuthToken, openAuthTokenQuery } from './methods-auth.ts';
+import { oauthToken } from './user-auth.ts';
 import type { AppRecord } from './types.ts';
 
 /**
@@ -26,32 +28,35 @@ import type { AppRecord } from './types.ts';
  */
 
 export interface MethodCall {
+  /** Whose books: the caller's, or the authorising merchant's (app_auth_token, app-auth.ts). */
   app: AppRecord;
+  /** The app that signed the request. */
+  caller: AppRecord;
   biz: Biz;
   params: Record<string, string>;
 }
 
 type Handler = (ctx: SimContext, c: MethodCall) => Record<string, unknown>;
 
-const precreate: Handler = (ctx, { app, biz, params }) => {
+const precreate: Handler = (ctx, { app, caller, biz, params }) => {
   const hash = fingerprint('precreate', biz, { notify_url: params.notify_url });
   let t = existingFor(ctx, app, biz, hash);
   if (!t) {
-    t = newTrade(ctx, app, 'precreate', biz, params, hash);
+    t = newTrade(ctx, app, 'precreate', biz, params, hash, caller);
     createQr(ctx, t);
     ctx.state.addTrade(t);
   }
   return { out_trade_no: t.out_trade_no, qr_code: t.qr_code };
 };
 
-const create: Handler = (ctx, { app, biz, params }) => {
+const create: Handler = (ctx, { app, caller, biz, params }) => {
   const buyerId = str(biz, 'buyer_id', { re: /^2088[0-9]{12}$/ });
   const buyerOpenId = str(biz, 'buyer_open_id', { re: /^[0-9A-Za-z_-]{16,128}$/ });
   if (buyerId === undefined && buyerOpenId === undefined) throw business('ACQ.INVALID_PARAMETER', '参数无效: buyer_id 和 buyer_open_id 不能同时为空');
   const hash = fingerprint('create', biz, { notify_url: params.notify_url });
   let t = existingFor(ctx, app, biz, hash);
   if (!t) {
-    t = newTrade(ctx, app, 'create', biz, params, hash);
+    t = newTrade(ctx, app, 'create', biz, params, hash, caller);
     if (buyerId !== undefined) t.buyer_id = buyerId;
     if (buyerOpenId !== undefined) t.buyer_open_id = buyerOpenId;
     ctx.state.addTrade(t);
@@ -61,7 +66,7 @@ const create: Handler = (ctx, { app, biz, params }) => {
 };
 
 /** 条码支付: the outcome depends on the payment code (magic prefixes, trades.ts barOutcome). */
-const pay: Handler = (ctx, { app, biz, params }) => {
+const pay: Handler = (ctx, { app, caller, biz, params }) => {
   const scene = str(biz, 'scene', { required: true });
   if (scene !== 'bar_code' && scene !== 'security_code') throw business('ACQ.INVALID_PARAMETER', '参数无效: scene');
   const authCode = str(biz, 'auth_code', { required: true }) as string;
@@ -74,7 +79,7 @@ const pay: Handler = (ctx, { app, biz, params }) => {
     return tradeAnswer(existing);
   }
   if (outcome === 'decline') throw business('ACQ.BUYER_BALANCE_NOT_ENOUGH', '买家余额不足', { out_trade_no: str(biz, 'out_trade_no') });
-  const t = newTrade(ctx, app, 'pay', biz, params, hash);
+  const t = newTrade(ctx, app, 'pay', biz, params, hash, caller);
   t.auth_code = authCode;
   ctx.state.addTrade(t);
   materialize(ctx, t);
@@ -174,22 +179,6 @@ const billDownloadUrl: Handler = (ctx, { app, biz }) => {
   return { bill_download_url: billUrl(ctx, app.appId, type, date) };
 };
 
-/** alipay.system.oauth.token: open_id apps get open_id, older apps user_id (jeepay.md §8 #123). */
-const oauthToken: Handler = (ctx, { app, params }) => {
-  if (params.grant_type !== 'authorization_code' && params.grant_type !== 'refresh_token') throw invalid('isv.invalid-parameter', 'grant_type 无效');
-  const code = params.code ?? params.refresh_token;
-  if (!code || code.startsWith('invalid')) throw invalid('isv.code-invalid', '授权码code无效');
-  const who = buyerFields(app, SANDBOX_BUYER_ID, undefined);
-  return {
-    ...(who.buyer_open_id ? { open_id: who.buyer_open_id } : { user_id: who.buyer_id }),
-    access_token: `authusrB${alnum(32)}`,
-    expires_in: 1296000,
-    refresh_token: `authusrB${alnum(32)}`,
-    re_expires_in: 2592000,
-    auth_start: chinaTime(ctx.now()),
-  };
-};
-
 export const METHODS: Record<string, Handler> = {
   'alipay.trade.precreate': precreate,
   'alipay.trade.create': create,
@@ -201,6 +190,8 @@ export const METHODS: Record<string, Handler> = {
   'alipay.trade.fastpay.refund.query': refundQuery,
   'alipay.data.dataservice.bill.downloadurl.query': billDownloadUrl,
   'alipay.system.oauth.token': oauthToken,
+  'alipay.open.auth.token.app': openAuthToken,
+  'alipay.open.auth.token.app.query': openAuthTokenQuery,
 };
 
 /** Browser methods: opened as a cashier page, not answered with JSON. */

@@ -55,8 +55,9 @@ function httpUrl(value: string | undefined): URL | undefined {
 /** The signed parameters appended to return_url after a cashier payment (§C.5). */
 export function returnParams(ctx: SimContext, t: TradeRecord): Record<string, string> {
   const app = ctx.state.apps.get(t.app_id);
+  const signer = ctx.state.apps.get(t.isv_app_id ?? t.app_id);
   const p: Record<string, string> = {
-    app_id: t.app_id,
+    app_id: t.isv_app_id ?? t.app_id,
     auth_app_id: t.app_id,
     charset: 'utf-8',
     method: t.kind === 'page' ? 'alipay.trade.page.pay.return' : 'alipay.trade.wap.pay.return',
@@ -67,7 +68,7 @@ export function returnParams(ctx: SimContext, t: TradeRecord): Record<string, st
     trade_no: t.trade_no ?? '',
     version: '1.0',
   };
-  return { ...p, sign: rsa2Sign(signContent(p, NOTIFY_UNSIGNED), signerFor(ctx, app).key), sign_type: 'RSA2' };
+  return { ...p, sign: rsa2Sign(signContent(p, NOTIFY_UNSIGNED), signerFor(ctx, signer).key), sign_type: 'RSA2' };
 }
 
 function orderCard(t: TradeRecord): string {

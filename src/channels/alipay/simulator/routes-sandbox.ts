@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { bearerTokenOk, sandboxBody } from '../../sandbox/kit.ts';
 import { appView, registerApp } from './apps.ts';
-import { checkBillLink, renderBill } from './bills.ts';
+import { billZip, checkBillLink } from './bills.ts';
 import { AlipayError, type SimContext } from './context.ts';
 import { tradeView } from './state.ts';
 import { payTrade, scanTrade } from './trades.ts';
@@ -81,12 +81,17 @@ export function tradeFor(ctx: SimContext, b: { qrCode?: string; tradeNo?: string
   return t;
 }
 
-export function registerSandboxRoutes(app: FastifyInstance, ctx: SimContext, adminToken: string | undefined): void {
-  const admin = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+/** preHandler of admin routes: the bearer token, when the simulator was given one. */
+export function adminGuard(adminToken: string | undefined) {
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (adminToken !== undefined && !bearerTokenOk(adminToken, req.headers.authorization)) {
       await reply.code(401).header('WWW-Authenticate', 'Bearer').send({ code: 'UNAUTHORIZED', message: 'admin token required' });
     }
   };
+}
+
+export function registerSandboxRoutes(app: FastifyInstance, ctx: SimContext, adminToken: string | undefined): void {
+  const admin = adminGuard(adminToken);
 
   app.post('/sandbox/v1/apps', { preHandler: admin }, async (req, reply) => {
     try {
@@ -139,6 +144,7 @@ export function registerSandboxRoutes(app: FastifyInstance, ctx: SimContext, adm
     const link = checkBillLink(ctx, req.query as Record<string, string | undefined>);
     if (link === 'invalid') return reply.code(403).type('text/plain').send('invalid bill link');
     if (link === 'expired') return reply.code(410).type('text/plain').send('bill link expired (links live 30 s)');
-    return reply.type('text/csv; charset=utf-8').header('Content-Disposition', `attachment; filename="${link.appId}_${link.date}_业务明细.csv"`.replace(/[^\x20-\x7e]/g, '_')).send(renderBill(ctx, link.appId, link.date));
+    const file = billZip(ctx, link.appId, link.date);
+    return reply.type('application/zip').header('Content-Disposition', `attachment; filename="${file.fileName}"`).send(file.body);
   });
 }

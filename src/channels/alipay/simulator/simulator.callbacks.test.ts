@@ -5,7 +5,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { parseBill } from '../bill.ts';
+import iconv from 'iconv-lite';
+import { parseBillFiles, readBillArchive } from '../bill.ts';
 import { NOTIFY_UNSIGNED, rsa2Verify, signContent } from '../sign.ts';
 import { RETRY_SCHEDULE_S, defaultFaults, startAlipaySimulator, type AlipaySimulator, type AppCredentials } from './index.ts';
 import { gatewayCall, inner, startReceiver, type Receiver } from './test-support.ts';
@@ -153,13 +154,20 @@ describe('pages and bills', () => {
     assert.match(await (await request(`${sim.baseUrl}/sandbox/`)).body.text(), new RegExp(out));
   });
 
-  test('bill: signed 30 s link, CSV with payments and refunds that our parser reads; tampered link refused', async () => {
+  test('bill: signed 30 s link, a zip of GBK detail and summary CSVs our parser reads and cross-checks; tampered link refused', async () => {
     const { out, qr } = await precreate('7.00', 'bill, "quoted"');
     sim.payer.payByQr(qr);
     await gatewayCall(app, 'alipay.trade.refund', { out_trade_no: out, refund_amount: '2.00', out_request_no: 'br1' });
     const today = new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10);
     const url = inner(await gatewayCall(app, 'alipay.data.dataservice.bill.downloadurl.query', { bill_type: 'trade', bill_date: today }), 'alipay.data.dataservice.bill.downloadurl.query').bill_download_url as string;
-    const rows = parseBill(await (await request(url)).body.text()).filter((r) => r.outTradeNo === out);
+    const file = await request(url);
+    assert.equal(file.headers['content-type'], 'application/zip');
+    const bytes = Buffer.from(await file.body.arrayBuffer());
+    const gbkName = iconv.encode('_业务明细(汇总).csv', 'gbk');
+    assert.ok(bytes.includes(gbkName) && !bytes.includes(Buffer.from('业务明细')), 'entry names are GBK, not UTF-8');
+    const files = readBillArchive(bytes);
+    assert.match(files.summary ?? '', /,合计,/);
+    const rows = parseBillFiles(files).rows.filter((r) => r.outTradeNo === out);
     assert.deepEqual(rows.map((r) => [r.type, r.amount, r.refundRequestNo, r.subject]), [['交易', 700, undefined, 'bill, "quoted"'], ['退款', -200, 'br1', 'bill, "quoted"']]);
     const tampered = await request(url.replace(/bill_date=[^&]+/, 'bill_date=2020-01-01'));
     assert.equal(tampered.statusCode, 403);

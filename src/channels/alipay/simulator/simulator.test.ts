@@ -155,8 +155,13 @@ describe('trade rules and errors', () => {
   test('alipay.system.oauth.token: open_id for open_id apps, user_id for older ones', async () => {
     const old = await sim.registerApp({ openId: false });
     const token = async (c: AppCredentials, code: string) => inner(await gatewayCall(c, 'alipay.system.oauth.token', undefined, { params: { grant_type: 'authorization_code', code } }), 'alipay.system.oauth.token');
-    assert.match((await token(app, 'c1')).open_id, /^0[\w-]{43}$/);
-    assert.equal((await token(old, 'c1')).user_id, '2088102177846880');
+    const code = sim.identity.authCode(app.appId);
+    assert.match((await token(app, code)).open_id, /^0[\w-]{43}$/);
+    assert.equal((await token(old, sim.identity.authCode(old.appId, '2088102177846881'))).user_id, '2088102177846881');
+    const reused = await gatewayCall(app, 'alipay.system.oauth.token', undefined, { params: { grant_type: 'authorization_code', code } });
+    assert.equal(reused.json.error_response?.sub_code, 'isv.code-invalid', 'a code works once; refusals come as a signed error_response');
+    assert.ok(verifies(reused, 'alipay.system.oauth.token', app));
     assert.equal((await token(app, 'invalid-code')).sub_code, 'isv.code-invalid');
+    assert.equal((await token(old, sim.identity.authCode(app.appId))).sub_code, 'isv.code-invalid', "another app's code");
   });
 });

@@ -2,7 +2,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { chinaTime } from '../sign.ts';
 import { yuan } from '../mapping.ts';
 import type { KeyMaterial } from './keys.ts';
-import type { AppRecord, Ledger, NotifyRecord, RefundRecord, TradeRecord, TradeView } from './types.ts';
+import type { AppAuthRecord, AppRecord, Ledger, NotifyRecord, RefundRecord, TradeRecord, TradeView } from './types.ts';
 
 /**
  * The simulated Alipay's books: apps, trades, refunds and notifications, with the indexes the
@@ -22,6 +22,8 @@ export interface Snapshot {
   trades: TradeRecord[];
   refunds: RefundRecord[];
   notifications: NotifyRecord[];
+  /** Absent in files written before app-to-app authorisation existed. */
+  appAuths?: AppAuthRecord[];
 }
 
 const k = (a: string, b: string): string => `${a}\u0000${b}`;
@@ -121,7 +123,7 @@ export class SimState {
     return [...this.trades.values()].sort((a, b) => b.gmt_create - a.gmt_create).slice(0, limit);
   }
 
-  snapshot(keys: KeyMaterial, billSecret: string): Snapshot {
+  snapshot(keys: KeyMaterial, billSecret: string, appAuths: AppAuthRecord[] = []): Snapshot {
     return {
       version: 1,
       kind: 'alipay-simulator',
@@ -132,6 +134,7 @@ export class SimState {
       trades: [...this.trades.values()],
       refunds: [...this.refunds.values()],
       notifications: [...this.notifications.values()],
+      appAuths,
     };
   }
 
@@ -192,5 +195,7 @@ export function tradeView(t: TradeRecord): TradeView {
     notify_url: t.notify_url ?? null,
     gmt_create: chinaTime(t.gmt_create),
     gmt_payment: t.gmt_payment === undefined ? null : chinaTime(t.gmt_payment),
+    isv_app_id: t.isv_app_id ?? null,
+    sys_service_provider_id: t.sys_service_provider_id ?? null,
   };
 }

@@ -2,6 +2,7 @@ import { fromMajorString } from '../../../domain/money.ts';
 import { yuan } from '../mapping.ts';
 import { chinaTime, parseChinaTime } from '../sign.ts';
 import { SANDBOX_BUYER_ID, alnum, business, buyerFields, tradeNo, type SimContext } from './context.ts';
+import { checkIsvTrade } from './app-auth.ts';
 import type { AppRecord, PayerOptions, TradeKind, TradeRecord, TradeStatus } from './types.ts';
 
 /**
@@ -105,8 +106,9 @@ export function materialize(ctx: SimContext, t: TradeRecord, o: PayerOptions = {
   ctx.state.changed();
 }
 
-export function newTrade(ctx: SimContext, app: AppRecord, kind: TradeKind, biz: Biz, params: Record<string, string>, hash: string): TradeRecord {
+export function newTrade(ctx: SimContext, app: AppRecord, kind: TradeKind, biz: Biz, params: Record<string, string>, hash: string, caller: AppRecord = app): TradeRecord {
   const outTradeNo = str(biz, 'out_trade_no', { required: true, re: OUT_TRADE_NO }) as string;
+  const spid = checkIsvTrade(caller, app, biz);
   const t: TradeRecord = {
     app_id: app.appId,
     out_trade_no: outTradeNo,
@@ -127,6 +129,8 @@ export function newTrade(ctx: SimContext, app: AppRecord, kind: TradeKind, biz: 
   if (params.return_url) t.return_url = params.return_url;
   const quit = str(biz, 'quit_url');
   if (quit !== undefined) t.quit_url = quit;
+  if (caller.appId !== app.appId) t.isv_app_id = caller.appId;
+  if (spid !== undefined) t.sys_service_provider_id = spid;
   return t;
 }
 
@@ -203,7 +207,8 @@ export function notifyTrade(ctx: SimContext, t: TradeRecord, refund?: { refundFe
   const p: Record<string, string> = {
     notify_type: 'trade_status_sync',
     notify_id: alnum(34),
-    app_id: t.app_id,
+    // A provider's trade: app_id names the provider's app, auth_app_id the merchant's (§C.5).
+    app_id: t.isv_app_id ?? t.app_id,
     auth_app_id: t.app_id,
     charset: 'utf-8',
     version: '1.0',
@@ -227,7 +232,7 @@ export function notifyTrade(ctx: SimContext, t: TradeRecord, refund?: { refundFe
   const id = p.notify_id as string;
   ctx.state.addNotification({
     id,
-    app_id: t.app_id,
+    app_id: t.isv_app_id ?? t.app_id,
     url: t.notify_url,
     out_trade_no: t.out_trade_no,
     trade_status: t.status,

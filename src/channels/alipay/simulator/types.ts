@@ -27,6 +27,10 @@ export interface AlipaySimulatorOptions {
   callbackTimeoutMs?: number;
   /** Bar-code codes starting 281: the payer confirms the password after this long (before timeScale). Default 5000 ms. */
   passwordDelayMs?: number;
+  /** Lifetime of an app_auth_token (expires_in). Default 365 days, as Alipay documents. */
+  appAuthTokenTtlSeconds?: number;
+  /** Lifetime of its app_refresh_token (re_expires_in). Default 372 days. */
+  appAuthRefreshTtlSeconds?: number;
 }
 
 export interface AppRecord {
@@ -40,6 +44,10 @@ export interface AppRecord {
   appCertPem?: string;
   appCertSn?: string;
   createdAt: number;
+  /** 第三方应用: a service provider's app, which acts for merchants through app_auth_token. */
+  isv?: boolean;
+  /** 授权回调地址 of a third-party app: when set, app-to-app authorisation redirects only there. */
+  authRedirectUri?: string;
 }
 
 export interface RegisterAppInput {
@@ -50,6 +58,8 @@ export interface RegisterAppInput {
   /** Keep your own key: give the private key (the public key is derived) or just the public key. */
   appPrivateKeyPem?: string;
   appPublicKeyPem?: string;
+  isv?: boolean;
+  authRedirectUri?: string;
 }
 
 export interface AppCredentials {
@@ -57,6 +67,7 @@ export interface AppCredentials {
   pid: string;
   mode: KeyMode;
   openId: boolean;
+  isv: boolean;
   gatewayUrl: string;
   /** Only in the answer that generated it; the simulator keeps the public key only. */
   appPrivateKeyPem?: string;
@@ -103,6 +114,10 @@ export interface TradeRecord {
   gmt_close?: number;
   /** fen, cumulative */
   refunded: number;
+  /** Created by a service provider's app through an app_auth_token (app_id is then the merchant's). */
+  isv_app_id?: string;
+  /** extend_params.sys_service_provider_id: the provider credited with the trade. */
+  sys_service_provider_id?: string;
 }
 
 export interface RefundRecord {
@@ -169,6 +184,8 @@ export interface TradeView {
   notify_url: string | null;
   gmt_create: string;
   gmt_payment: string | null;
+  isv_app_id: string | null;
+  sys_service_provider_id: string | null;
 }
 
 export interface Ledger {
@@ -182,10 +199,50 @@ export interface PayerOptions {
   buyerOpenId?: string;
 }
 
+/** An app-to-app authorisation (第三方应用授权) as the simulated Alipay keeps it. */
+export interface AppAuthRecord {
+  app_auth_token: string;
+  app_refresh_token: string;
+  /** The service provider's (third-party) app the merchant authorised. */
+  isv_app_id: string;
+  /** The merchant's app (auth_app_id) and partner id (user_id). */
+  auth_app_id: string;
+  user_id: string;
+  auth_start: number;
+  expires_at: number;
+  re_expires_at: number;
+  /** invalid: revoked by the merchant, or replaced by a refresh. */
+  status: 'valid' | 'invalid';
+}
+
+export interface AppAuthView {
+  isv_app_id: string;
+  auth_app_id: string;
+  user_id: string;
+  status: 'valid' | 'invalid' | 'expired';
+  expires_at: string;
+  re_expires_at: string;
+}
+
 export interface AlipaySimulator {
   baseUrl: string;
   gatewayUrl: string;
   registerApp(input?: RegisterAppInput): Promise<AppCredentials>;
+  /** The merchant's side of 第三方应用授权 (the authorise page, as calls). */
+  appAuth: {
+    /** The merchant grants `isvAppId` access to `merchantAppId`: the redirect back to the provider, carrying app_auth_code. */
+    authorize(input: { isvAppId: string; merchantAppId: string; redirectUri: string; state?: string }): { appAuthCode: string; redirect: string };
+    /** Ends an authorisation's token lifetime now (the refresh token stays usable). */
+    expire(authAppId: string): number;
+    /** The merchant withdraws the authorisation: its tokens stop working. */
+    revoke(authAppId: string): number;
+    list(isvAppId?: string): AppAuthView[];
+  };
+  /** 用户信息授权 from the buyer's side. */
+  identity: {
+    /** What my.getAuthCode() hands a mini program (or the web authorisation a 生活号 page): a one-time auth_code for the app. */
+    authCode(appId: string, buyerId?: string): string;
+  };
   payer: {
     /** Pays a trade: by out_trade_no, by its qr_code, or by an APP order string. */
     pay(appId: string, outTradeNo: string, o?: PayerOptions): TradeView;

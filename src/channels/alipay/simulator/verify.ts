@@ -1,4 +1,5 @@
 import { REQUEST_UNSIGNED, parseChinaTime, rsa2Verify, signContent } from '../sign.ts';
+import { actingApp } from './app-auth.ts';
 import { AlipayError, invalid, missing, type SimContext } from './context.ts';
 import { APP_METHODS, METHODS, PAGE_METHODS } from './methods.ts';
 import { type Biz, OUT_TRADE_NO, amount, existingFor, fingerprint, materialize, newTrade, payTrade } from './trades.ts';
@@ -71,8 +72,9 @@ function parseBiz(raw: string | undefined): Biz {
  * Alipay app: verified like any request, then the trade exists (WAIT_BUYER_PAY).
  */
 export function openClientTrade(ctx: SimContext, params: Record<string, string>, expect: 'page' | 'app'): TradeRecord {
-  const { app, method, biz } = verifyRequest(ctx, params);
+  const { app: caller, method, biz } = verifyRequest(ctx, params);
   if (expect === 'page' ? !PAGE_METHODS.has(method) : !APP_METHODS.has(method)) throw invalid('isv.invalid-method', `${method} 不能以此方式调用`);
+  const { app } = actingApp(ctx, caller, method, params);
   const kind: TradeKind = method === 'alipay.trade.page.pay' ? 'page' : method === 'alipay.trade.wap.pay' ? 'wap' : 'app';
   // Validate before touching the books (amount, out_trade_no).
   amount(biz, 'total_amount');
@@ -80,7 +82,7 @@ export function openClientTrade(ctx: SimContext, params: Record<string, string>,
   const hash = fingerprint(kind, biz, { notify_url: params.notify_url, return_url: params.return_url });
   let t = existingFor(ctx, app, biz, hash);
   if (!t) {
-    t = newTrade(ctx, app, kind, biz, params, hash);
+    t = newTrade(ctx, app, kind, biz, params, hash, caller);
     ctx.state.addTrade(t);
   }
   materialize(ctx, t);

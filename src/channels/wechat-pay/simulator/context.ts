@@ -30,11 +30,14 @@ export interface SimContext {
   faults: FaultSwitches;
   log: SimLog;
   timeScale: number;
+  barcodeTimeScale: number;
   refundDelayMs: number;
   legacyErrorCodes: boolean;
   callbackTimeoutMs: number;
   /** Filled once the server listens. */
   baseUrl: string;
+  /** The CA certificate behind the sandbox's HTTPS certificate (filled at start). */
+  tlsCaPem: string;
   now(): number;
   scheduler: Scheduler;
   /** Hooks set by index.ts so domain modules can trigger side effects without import cycles. */

@@ -27,6 +27,7 @@ const LEGACY: Record<string, string> = {
   ORDER_NOT_EXIST: 'ORDERNOTEXIST',
   NOT_ENOUGH: 'NOTENOUGH',
   SYSTEM_ERROR: 'SYSTEMERROR',
+  AUTH_CODE_EXPIRE: 'AUTHCODEEXPIRE',
 };
 
 export function errorBody(err: SimError, legacy: boolean): { code: string; message: string; detail?: ErrorDetail } {

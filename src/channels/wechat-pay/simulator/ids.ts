@@ -89,3 +89,9 @@ export function canonicalJson(value: unknown): string {
   }
   return JSON.stringify(value) ?? 'null';
 }
+
+/** yyyy-MM-dd HH:mm:ss in CST, the time format of v2 refund results and bills. */
+export function cstDateTime(ms: number): string {
+  const d = cstDigits(ms);
+  return `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)} ${d.slice(8, 10)}:${d.slice(10, 12)}:${d.slice(12, 14)}`;
+}

@@ -1,7 +1,10 @@
 import { NonceCache } from './auth.ts';
 import { toSimLog, type Scheduler, type SimContext } from './context.ts';
 import { SimError } from './errors.ts';
-import { KeyPool, generatePlatformMaterial, loadPlatformKeys, rotatePlatformCertificate } from './keys.ts';
+import { KeyPool, generatePlatformMaterial, issueCertificate, loadPlatformKeys, randomCertSerial, rotatePlatformCertificate } from './keys.ts';
+import { addTlsFront } from './tls-front.ts';
+import { scanProduct } from './product-scan.ts';
+import { alnum } from './ids.ts';
 import { registerMerchant } from './merchants.ts';
 import { Notifier } from './notifier.ts';
 import { SnapshotWriter, loadSnapshot } from './persistence.ts';
@@ -48,7 +51,7 @@ export async function startWechatPaySimulator(opts: WechatPaySimulatorOptions = 
   const log = toSimLog(opts.logger);
   let writer: SnapshotWriter | null = null;
   const state = new SimState(() => writer?.schedule());
-  if (snapshot) state.restore(snapshot);
+  if (snapshot) state.restore(snapshot, () => alnum(32));
 
   const scheduler = new TimerSet();
   const keyPool = new KeyPool();
@@ -61,10 +64,12 @@ export async function startWechatPaySimulator(opts: WechatPaySimulatorOptions = 
     faults: defaultFaults(),
     log,
     timeScale,
+    barcodeTimeScale: opts.barcodeTimeScale ?? timeScale,
     refundDelayMs,
     legacyErrorCodes: opts.legacyErrorCodes ?? false,
     callbackTimeoutMs: opts.callbackTimeoutMs ?? 5000,
     baseUrl: '',
+    tlsCaPem: keys.material.certPem,
     now: () => Date.now(),
     scheduler,
     onCallbackCreated: (id) => notifier?.schedule(id, 0),
@@ -88,6 +93,13 @@ export async function startWechatPaySimulator(opts: WechatPaySimulatorOptions = 
   const port = typeof addr === 'object' && addr ? addr.port : opts.port ?? 0;
   const listenHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   ctx.baseUrl = (opts.publicUrl ?? `http://${listenHost}:${port}`).replace(/\/+$/, '');
+  // HTTPS on the same port (API v2 /secapi needs mutual TLS), with a server certificate from the sandbox CA.
+  const serverPair = keyPool.take();
+  const altNames = [...new Set(['127.0.0.1', 'localhost', new URL(ctx.baseUrl).hostname.replace(/^\[|\]$/g, ''), ...(host === '0.0.0.0' || host === '::' ? [] : [host])])];
+  const serverCert = await issueCertificate({ issuerPrivateKeyPem: keys.material.certPrivateKeyPem, subjectPublicKeyPem: serverPair.publicKeyPem, serial: randomCertSerial(), subject: 'C=CN, O=Polypay Sandbox, CN=api.mch.weixin.qq.com', ca: false, altNames });
+  const clientCas = (): string[] => [ctx.keys.material.certPem, ...(ctx.keys.material.previousCertPems ?? [])];
+  const tlsFront = addTlsFront(app.server, { key: serverPair.privateKeyPem, cert: serverCert }, clientCas());
+  const certificates = new Map<string, Promise<string | undefined>>();
 
   // Resume what a previous run left in flight.
   notifier.resumeAll();
@@ -105,12 +117,22 @@ export async function startWechatPaySimulator(opts: WechatPaySimulatorOptions = 
 
   return {
     baseUrl: ctx.baseUrl,
-    registerMerchant: (input) => registerMerchant(ctx, input).credentials,
+    registerMerchant: (input) => {
+      const registration = registerMerchant(ctx, input);
+      certificates.set(registration.credentials.mchid, registration.certificate);
+      return registration.credentials;
+    },
+    merchantCertificate: async (mchid) => {
+      const pem = (await certificates.get(mchid)) ?? state.merchants.get(mchid)?.merchantCertificatePem;
+      if (!pem) throw new SimError(404, 'NO_CERTIFICATE', `no API certificate issued for ${mchid}`);
+      return pem;
+    },
     payer: {
       pay: async (mchid, outTradeNo, o) => payOrder(ctx, findOrder(ctx, mchid, outTradeNo), o?.openid),
       payByCodeUrl: async (codeUrl, o) => payOrder(ctx, orderByCode(codeUrl), o?.openid),
       cancel: async (mchid, outTradeNo) => cancelOrder(ctx, findOrder(ctx, mchid, outTradeNo)),
       fail: async (mchid, outTradeNo, reason) => failOrder(ctx, findOrder(ctx, mchid, outTradeNo), reason),
+      scanProduct: (codeUrl, o) => scanProduct(ctx, codeUrl, o),
     },
     refunds: {
       complete: async (mchid, outRefundNo, outcome) => completeRefund(ctx, findRefund(ctx, mchid, outRefundNo), outcome),
@@ -119,6 +141,7 @@ export async function startWechatPaySimulator(opts: WechatPaySimulatorOptions = 
     open,
     rotatePlatformCertificate: async () => {
       ctx.keys = loadPlatformKeys(await rotatePlatformCertificate(ctx.keys.material));
+      tlsFront.setClientCas(clientCas());
       writer?.schedule();
       log.info({ serial: ctx.keys.certSerial }, 'platform certificate rotated');
       return { serial: ctx.keys.certSerial };
@@ -130,6 +153,7 @@ export async function startWechatPaySimulator(opts: WechatPaySimulatorOptions = 
       scheduler.close();
       notifier?.close();
       keyPool.close();
+      tlsFront.close();
       await app.close();
       await writer?.flush();
     },

@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { generateKeyPair, generateKeyPairSync, createPublicKey, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
+import { isIP } from 'node:net';
 import { certificateSerial, loadPrivateKey } from '../v3-crypto.ts';
 import { digits } from './ids.ts';
 
@@ -89,6 +90,8 @@ export async function issueCertificate(args: {
   serial: string;
   subject: string;
   ca: boolean;
+  /** Subject alternative names of a TLS server certificate (IP addresses or host names). */
+  altNames?: string[];
 }): Promise<string> {
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.create({
@@ -100,7 +103,12 @@ export async function issueCertificate(args: {
     signingAlgorithm: RSA_SIGN,
     publicKey: (await importPublicKey(args.subjectPublicKeyPem)),
     signingKey: (await importSigningKey(args.issuerPrivateKeyPem)),
-    extensions: [new x509.BasicConstraintsExtension(args.ca, undefined, true)],
+    extensions: [
+      new x509.BasicConstraintsExtension(args.ca, undefined, true),
+      ...(args.altNames && args.altNames.length > 0
+        ? [new x509.SubjectAlternativeNameExtension(args.altNames.map((n) => (isIP(n) ? { type: 'ip' as const, value: n } : { type: 'dns' as const, value: n })))]
+        : []),
+    ],
   });
   return cert.toString('pem');
 }

@@ -36,6 +36,8 @@ function checkInput(input: RegisterMerchantInput): void {
     throw bad('apiV3Key must be 32 printable ASCII characters');
   }
   if (input.merchantSerialNo !== undefined && !/^[0-9A-Fa-f]{1,64}$/.test(input.merchantSerialNo)) throw bad('merchantSerialNo must be hex');
+  if (input.nativeCallbackUrl !== undefined && (typeof input.nativeCallbackUrl !== 'string' || !/^https?:\/\/[^\s?#]+$/.test(input.nativeCallbackUrl))) throw bad('nativeCallbackUrl must be an http(s) URL without a query');
+  if (input.apiKey !== undefined && (typeof input.apiKey !== 'string' || !/^[0-9A-Za-z]{32}$/.test(input.apiKey))) throw bad('apiKey must be 32 letters or digits');
 }
 
 function resolvePublicKey(input: RegisterMerchantInput): string | undefined {
@@ -93,6 +95,8 @@ export function registerMerchant(ctx: SimContext, input: RegisterMerchantInput =
     appids: input.appids ?? existing?.appids ?? [`wx${hex(8)}`],
     verifyMode: (input.verifyMode ?? existing?.verifyMode ?? 'publicKey') as VerifyMode,
     apiV3Key: input.apiV3Key ?? existing?.apiV3Key ?? alnum(32),
+    apiKey: input.apiKey ?? existing?.apiKey ?? alnum(32),
+    ...((input.nativeCallbackUrl ?? existing?.nativeCallbackUrl) ? { nativeCallbackUrl: input.nativeCallbackUrl ?? existing?.nativeCallbackUrl } : {}),
     merchantPublicKeyPem: publicKeyPem,
     merchantSerialNo: serial,
     ...(keepCert ? { merchantCertificatePem: keepCert } : {}),
@@ -115,6 +119,8 @@ export function registerMerchant(ctx: SimContext, input: RegisterMerchantInput =
       platformCertificatePem: ctx.keys.material.certPem,
       platformCertificateSerial: ctx.keys.certSerial,
       verifyMode: record.verifyMode,
+      apiKey: record.apiKey,
+      tlsCaCertificatePem: ctx.tlsCaPem,
     },
     certificate,
   };
@@ -155,6 +161,8 @@ export function merchantView(ctx: SimContext, m: MerchantRecord): SandboxCredent
     platformCertificatePem: ctx.keys.material.certPem,
     platformCertificateSerial: ctx.keys.certSerial,
     verifyMode: m.verifyMode,
+    apiKey: m.apiKey,
+    tlsCaCertificatePem: ctx.tlsCaPem,
     merchantCertificatePem: m.merchantCertificatePem ?? null,
   };
 }

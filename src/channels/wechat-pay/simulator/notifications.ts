@@ -25,7 +25,7 @@ export function enqueueCallback(ctx: SimContext, merchant: MerchantRecord, n: No
   let id = eventId(now);
   while (ctx.state.callbacks.has(id)) id = eventId(now);
   const nonce = gcmNonce();
-  const body = JSON.stringify({
+  return enqueueBody(ctx, merchant, id, n, JSON.stringify({
     id,
     create_time: rfc3339(now),
     resource_type: 'encrypt-resource',
@@ -38,7 +38,19 @@ export function enqueueCallback(ctx: SimContext, merchant: MerchantRecord, n: No
       associated_data: n.originalType,
       nonce,
     },
-  });
+  }));
+}
+
+/** Queues a callback whose body is final: v3 JSON (signed per attempt) or a v2 XML document (signed inside). */
+export function enqueueBody(
+  ctx: SimContext,
+  merchant: MerchantRecord,
+  id: string,
+  n: Pick<NotificationInput, 'url' | 'outTradeNo' | 'outRefundNo'> & { eventType: string },
+  body: string,
+  format?: 'v2',
+): CallbackRecord {
+  const now = ctx.now();
   const record: CallbackRecord = {
     id,
     mchid: merchant.mchid,
@@ -53,8 +65,9 @@ export function enqueueCallback(ctx: SimContext, merchant: MerchantRecord, n: No
     gave_up: false,
     last_status: null,
     next_at: now,
-    probe_first: ctx.faults.probeSignatureFirst,
+    probe_first: format ? false : ctx.faults.probeSignatureFirst,
     duplicate: ctx.faults.duplicateCallbacks,
+    ...(format ? { format } : {}),
   };
   ctx.state.addCallback(record);
   ctx.onCallbackCreated(id);

@@ -1,6 +1,7 @@
 import { request } from 'undici';
 import { signBody, type SignatureFault, type SimContext } from './context.ts';
 import { requestId } from './ids.ts';
+import { parseWechatXml } from '../v2-xml.ts';
 import type { CallbackRecord } from './types.ts';
 
 /**
@@ -14,6 +15,22 @@ export const RETRY_SCHEDULE_S = [15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3
 interface PostResult {
   status: number | null;
   error?: string;
+  /** v2: the merchant's XML answer said return_code SUCCESS. */
+  acknowledged?: boolean;
+}
+
+/** v2 success is an XML answer with return_code SUCCESS (protocols.md §B.4): `success` or JSON count as failures. */
+function v2Acknowledged(body: string): boolean {
+  try {
+    return parseWechatXml(body).return_code === 'SUCCESS';
+  } catch {
+    return false;
+  }
+}
+
+/** A wrong sign inside a v2 document (the badCallbackSignature fault): one hex digit changed. */
+function corruptV2Sign(body: string): string {
+  return body.replace(/<sign><!\[CDATA\[([0-9A-F])/, (_m, c: string) => `<sign><![CDATA[${c === '0' ? '1' : '0'}`);
 }
 
 export class Notifier {
@@ -42,6 +59,7 @@ export class Notifier {
   private faultFor(c: CallbackRecord): SignatureFault {
     // The probe is WeChat checking that the merchant verifies (protocols.md §A.4); the real,
     // correctly signed notification follows on the next scheduled attempt.
+    if (c.format === 'v2') return this.ctx.faults.badCallbackSignature ? 'bad' : 'none';
     if (c.probe_first && c.attempts === 0) return 'probe';
     if (this.ctx.faults.badCallbackSignature) return 'bad';
     if (this.ctx.faults.staleCallbackTimestamp) return 'stale';
@@ -58,7 +76,7 @@ export class Notifier {
     c.attempts += 1;
     c.last_status = result.status;
     c.last_error = result.error;
-    const ok = result.status === 200 || result.status === 204;
+    const ok = c.format === 'v2' ? result.status === 200 && result.acknowledged === true : result.status === 200 || result.status === 204;
     ctx.log.debug({ callback: c.id, event_type: c.event_type, attempt: c.attempts, status: result.status, fault }, 'callback attempt');
     if (fault === 'probe') {
       c.probe_accepted = ok;
@@ -85,20 +103,27 @@ export class Notifier {
 
   private async post(c: CallbackRecord, fault: SignatureFault): Promise<PostResult> {
     const merchant = this.ctx.state.merchants.get(c.mchid);
-    const headers = {
-      ...signBody(this.ctx, merchant, c.body, fault),
-      'Wechatpay-Signature-Type': 'WECHATPAY2-SHA256-RSA2048',
-      'Content-Type': 'application/json',
-      'User-Agent': 'Mozilla/4.0 (Polypay WeChat Pay sandbox)',
-      'Request-ID': requestId(),
-    };
+    const v2 = c.format === 'v2';
+    const headers: Record<string, string> = v2
+      ? { 'Content-Type': 'text/xml', 'User-Agent': 'Mozilla/4.0 (Polypay WeChat Pay sandbox)' }
+      : {
+          ...signBody(this.ctx, merchant, c.body, fault),
+          'Wechatpay-Signature-Type': 'WECHATPAY2-SHA256-RSA2048',
+          'Content-Type': 'application/json',
+          'User-Agent': 'Mozilla/4.0 (Polypay WeChat Pay sandbox)',
+          'Request-ID': requestId(),
+        };
+    const body = v2 && fault === 'bad' ? corruptV2Sign(c.body) : c.body;
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(), this.ctx.callbackTimeoutMs);
     this.inflight.add(ac);
     try {
-      const res = await request(c.url, { method: 'POST', headers, body: c.body, signal: ac.signal });
-      await res.body.dump();
-      return { status: res.statusCode };
+      const res = await request(c.url, { method: 'POST', headers, body, signal: ac.signal });
+      if (!v2) {
+        await res.body.dump();
+        return { status: res.statusCode };
+      }
+      return { status: res.statusCode, acknowledged: v2Acknowledged(await res.body.text()) };
     } catch (err) {
       return { status: null, error: ac.signal.aborted ? 'timeout' : (err as Error).message };
     } finally {

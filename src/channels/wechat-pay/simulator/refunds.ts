@@ -3,7 +3,8 @@ import { SimError, errors } from './errors.ts';
 import { canonicalJson, refundId, rfc3339 } from './ids.ts';
 import { enqueueCallback } from './notifications.ts';
 import { STATE_DESC } from './transactions.ts';
-import type { MerchantRecord, OrderRecord, RefundOutcome, RefundRecord, RefundStatus, RefundView } from './types.ts';
+import { enqueueV2RefundCallback } from './v2-notifications.ts';
+import type { ApiDialect, MerchantRecord, OrderRecord, RefundOutcome, RefundRecord, RefundStatus, RefundView } from './types.ts';
 import { validateRefund } from './validate.ts';
 
 /**
@@ -51,7 +52,7 @@ function resolveOrder(ctx: SimContext, mchid: string, transactionId?: string, ou
   return order;
 }
 
-export function createRefund(ctx: SimContext, merchant: MerchantRecord, body: Record<string, unknown>): RefundView {
+export function createRefund(ctx: SimContext, merchant: MerchantRecord, body: Record<string, unknown>, dialect: ApiDialect = { api: 'v3' }): RefundView {
   const input = validateRefund(body);
   const order = resolveOrder(ctx, merchant.mchid, input.transaction_id, input.out_trade_no);
   const fingerprint = canonicalJson({
@@ -95,6 +96,7 @@ export function createRefund(ctx: SimContext, merchant: MerchantRecord, body: Re
     create_time: now,
     fingerprint,
     ...(ctx.faults.holdRefunds ? {} : { due_at: now + delayMs }),
+    ...(dialect.api === 'v2' ? { dialect } : {}),
   };
   order.refund_nos.push(refund.out_refund_no);
   ctx.state.addRefund(refund);
@@ -133,7 +135,8 @@ export function completeRefund(ctx: SimContext, r: RefundRecord, outcome: Refund
   }
   ctx.state.changed();
   const merchant = ctx.state.merchants.get(r.mchid);
-  if (merchant && r.notify_url) {
+  if (merchant && r.dialect?.api === 'v2') enqueueV2RefundCallback(ctx, merchant, r, outcome, order?.appid ?? merchant.appids[0] ?? '');
+  else if (merchant && r.notify_url) {
     const amount = { total: r.amount_total, refund: r.amount_refund, payer_total: r.amount_total, payer_refund: r.amount_refund };
     const tampered = ctx.faults.tamperCallbackAmount ? { ...amount, refund: r.amount_refund + 1, payer_refund: r.amount_refund + 1 } : amount;
     enqueueCallback(ctx, merchant, {

@@ -4,6 +4,7 @@ import type { SimContext } from './context.ts';
 import { SimError } from './errors.ts';
 import { merchantView, registerMerchant } from './merchants.ts';
 import { completeRefund, findRefund } from './refunds.ts';
+import { scanProduct } from './product-scan.ts';
 import { cancelOrder, failOrder, findOrder, payOrder } from './transactions.ts';
 import type { FaultSwitches, OrderRecord, RefundOutcome, RegisterMerchantInput, Transaction } from './types.ts';
 
@@ -155,6 +156,18 @@ export function registerSandboxRoutes(app: FastifyInstance, ctx: SimContext, adm
       }
       return payOrder(ctx, order, optString(b, 'openid'));
     });
+  });
+
+  // Payer action: scan a Native 模式一 product code (calls the merchant's scan callback, then pays unless "pay": false).
+  app.post('/sandbox/v1/scan-product', async (req, reply) => {
+    try {
+      const b = body(req);
+      const codeUrl = optString(b, 'code_url');
+      if (!codeUrl) throw new SimError(400, 'BAD_REQUEST', 'code_url is required');
+      return reply.send(await scanProduct(ctx, codeUrl, { openid: optString(b, 'openid'), pay: b.pay !== false }));
+    } catch (err) {
+      return fail(reply, err);
+    }
   });
 
   app.post('/sandbox/v1/orders/:mchid/:out_trade_no/:action', async (req, reply) => {

@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { billFile, tradeBill } from './bills.ts';
+import { billFile, fundFlowBill, tradeBill } from './bills.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { aesGcmEncrypt, parseAuthorization } from '../v3-crypto.ts';
@@ -47,7 +47,7 @@ export function sendError(ctx: SimContext, req: FastifyRequest, reply: FastifyRe
   return sendSigned(ctx, reply, claimedMerchant(ctx, req), e.status, errorBody(e, ctx.legacyErrorCodes));
 }
 
-function wx(ctx: SimContext, nonces: NonceCache, handler: Handler) {
+export function wx(ctx: SimContext, nonces: NonceCache, handler: Handler) {
   return async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     try {
       if (ctx.faults.responseDelayMs > 0) await sleep(ctx.faults.responseDelayMs);
@@ -128,6 +128,7 @@ export function registerV3Routes(app: FastifyInstance, ctx: SimContext, nonces: 
     wx(ctx, nonces, (req, merchant) => ({ status: 200, body: refundView(findRefund(ctx, merchant.mchid, pathParam(req, 'out_refund_no'))) })),
   );
 
+  app.get('/v3/bill/fundflowbill', wx(ctx, nonces, (req, merchant) => ({ status: 200, body: fundFlowBill(ctx, merchant.mchid, req.query as Record<string, string | undefined>) })));
   app.get('/v3/bill/tradebill', wx(ctx, nonces, (req, merchant) => ({ status: 200, body: tradeBill(ctx, merchant.mchid, req.query as Record<string, string | undefined>) })));
 
   // The file itself: the request is signed like any call, the answer is not (protocols.md §A.2) —

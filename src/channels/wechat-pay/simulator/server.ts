@@ -6,6 +6,9 @@ import { registerPages } from './pages.ts';
 import { registerSandboxRoutes } from './routes-sandbox.ts';
 import { registerV3Routes, sendError } from './routes-v3.ts';
 import { registerOpenPlatformRoutes } from './routes-open.ts';
+import { registerV2BarRoutes, registerV2BillRoute, registerV2Routes } from './routes-v2.ts';
+import { registerV3BarRoutes } from './routes-v3-bar.ts';
+import { buildWechatXml } from '../v2-xml.ts';
 import type { OpenPlatform } from './open-platform.ts';
 import type { WechatPaySimulatorOptions } from './types.ts';
 
@@ -28,6 +31,10 @@ export function buildServer(ctx: SimContext, nonces: NonceCache, opts: WechatPay
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
   registerV3Routes(app, ctx, nonces);
+  registerV2Routes(app, ctx);
+  registerV2BarRoutes(app, ctx);
+  registerV2BillRoute(app, ctx);
+  registerV3BarRoutes(app, ctx, nonces);
   registerSandboxRoutes(app, ctx, opts.adminToken);
   registerPages(app, ctx);
   registerOpenPlatformRoutes(app, open);
@@ -45,6 +52,8 @@ export function buildServer(ctx: SimContext, nonces: NonceCache, opts: WechatPay
       return sendError(ctx, req, reply, e);
     }
     if (status >= 500) ctx.log.error({ err: err.message, url: req.url }, 'sandbox route failed');
+    // API v2 answers XML even to a message the framework refused (oversized body…).
+    if (/^\/(pay|secapi)\//.test(req.url)) return reply.code(200).type('text/xml').send(buildWechatXml({ return_code: 'FAIL', return_msg: status < 500 ? '参数格式校验错误' : '系统错误' }));
     return reply.code(status).send({ code: status < 500 ? 'BAD_REQUEST' : 'INTERNAL', message: err.message });
   });
 

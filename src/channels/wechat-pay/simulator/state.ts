@@ -139,8 +139,8 @@ export class SimState {
     };
   }
 
-  restore(s: Snapshot): void {
-    for (const m of s.merchants) this.merchants.set(m.mchid, m);
+  restore(s: Snapshot, newApiKey: () => string): void {
+    for (const m of s.merchants) this.merchants.set(m.mchid, { ...m, apiKey: m.apiKey ?? newApiKey() });
     for (const o of s.orders) {
       this.orders.set(key(o.mchid, o.out_trade_no), o);
       this.byPrepayId.set(o.prepay_id, o);

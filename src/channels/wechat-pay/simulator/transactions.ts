@@ -2,8 +2,9 @@ import type { SimContext } from './context.ts';
 import { SimError, errors } from './errors.ts';
 import { alnum, canonicalJson, digits, prepayId, rfc3339, sandboxOpenid, transactionId } from './ids.ts';
 import { enqueueCallback } from './notifications.ts';
-import type { MerchantRecord, OrderRecord, PrepayEndpoint, TradeState, TradeType, Transaction } from './types.ts';
-import { validatePrepay } from './validate.ts';
+import type { ApiDialect, MerchantRecord, OrderRecord, PrepayEndpoint, TradeState, TradeType, Transaction } from './types.ts';
+import { validatePrepay, type PrepayInput } from './validate.ts';
+import { enqueueV2PayCallback } from './v2-notifications.ts';
 
 /**
  * Payment orders: prepay (idempotent per out_trade_no, protocols.md §G), query, close, and the
@@ -22,6 +23,8 @@ export const STATE_DESC: Record<TradeState, string> = {
   REFUND: '订单发生过退款',
   CLOSED: '订单已关闭',
   PAYERROR: '支付失败，请重新下单支付',
+  USERPAYING: '需要用户输入支付密码',
+  REVOKED: '已撤销',
 };
 
 export type PrepayAnswer = { code_url: string } | { prepay_id: string } | { h5_url: string };
@@ -40,16 +43,20 @@ function unique(ctx: SimContext, make: () => string): string {
 }
 
 export function prepay(ctx: SimContext, merchant: MerchantRecord, endpoint: PrepayEndpoint, body: Record<string, unknown>): PrepayAnswer {
+  const input = validatePrepay(endpoint, body, merchant, ctx.now());
+  return answerOf(ctx, prepareOrder(ctx, merchant, endpoint, input, canonicalJson({ endpoint, body }), { api: 'v3' }));
+}
+
+/** The order of a validated prepay (v3 JSON or v2 unifiedorder): the existing one for a repeat with the same parameters. */
+export function prepareOrder(ctx: SimContext, merchant: MerchantRecord, endpoint: PrepayEndpoint, input: PrepayInput, fingerprint: string, dialect: ApiDialect): OrderRecord {
   const now = ctx.now();
-  const input = validatePrepay(endpoint, body, merchant, now);
-  const fingerprint = canonicalJson({ endpoint, body });
   const existing = ctx.state.order(merchant.mchid, input.out_trade_no);
   if (existing) {
     if (existing.trade_state === 'SUCCESS' || existing.trade_state === 'REFUND') throw errors.orderPaid();
     if (existing.trade_state === 'CLOSED') throw errors.orderClosed();
     if (existing.trade_type !== TRADE_TYPE[endpoint]) throw errors.outTradeNoUsed();
     if (existing.fingerprint !== fingerprint) throw errors.invalid('商户订单号重复，且请求参数与原订单不一致');
-    return answerOf(ctx, existing);
+    return existing;
   }
   const id = unique(ctx, () => prepayId(now));
   const order: OrderRecord = {
@@ -71,12 +78,13 @@ export function prepay(ctx: SimContext, merchant: MerchantRecord, endpoint: Prep
     trade_state_desc: STATE_DESC.NOTPAY,
     refunded_total: 0,
     refund_nos: [],
+    ...(dialect.api === 'v2' ? { dialect } : {}),
   };
   if (endpoint === 'native') order.code_url = unique(ctx, () => `weixin://wxpay/bizpayurl?pr=${alnum(10)}`);
   if (endpoint === 'h5') order.h5_path = `/sandbox/h5?prepay_id=${id}&package=${digits(10)}`;
   ctx.state.addOrder(order);
   ctx.log.debug({ mchid: order.mchid, out_trade_no: order.out_trade_no, trade_type: order.trade_type, total: order.amount_total }, 'prepay created');
-  return answerOf(ctx, order);
+  return order;
 }
 
 export function transactionView(o: OrderRecord): Transaction {
@@ -125,6 +133,7 @@ export function closeOrder(ctx: SimContext, o: OrderRecord): void {
 function assertPayable(ctx: SimContext, o: OrderRecord): void {
   if (o.trade_state === 'SUCCESS' || o.trade_state === 'REFUND') throw new SimError(409, 'ORDERPAID', '订单已支付');
   if (o.trade_state === 'CLOSED') throw new SimError(409, 'ORDER_CLOSED', '订单已关闭');
+  if (o.trade_state === 'REVOKED') throw new SimError(409, 'ORDER_REVERSED', '订单已撤销');
   // WeChat refuses payment after time_expire but leaves the order NOTPAY until the merchant closes it.
   if (ctx.now() > o.time_expire) throw new SimError(409, 'ORDER_EXPIRED', '订单已超过支付截止时间（time_expire）');
 }
@@ -143,7 +152,10 @@ export function payOrder(ctx: SimContext, o: OrderRecord, openid?: string): Tran
   ctx.state.changed();
   const view = transactionView(o);
   const merchant = ctx.state.merchants.get(o.mchid);
-  if (merchant) {
+  // 付款码 has no notify_url: the cashier learns the outcome from the answer or by query.
+  if (o.trade_type === 'MICROPAY') return view;
+  if (merchant && o.dialect?.api === 'v2') enqueueV2PayCallback(ctx, merchant, o);
+  else if (merchant) {
     // tamperCallbackAmount: a correctly signed notification whose amount differs from the order,
     // the "假通知" case every merchant must catch by comparing amounts (perf-reliability.md).
     const plain = ctx.faults.tamperCallbackAmount

@@ -9,10 +9,10 @@ import type { FastifyBaseLogger } from 'fastify';
 /** Which identifier the simulator announces in Wechatpay-Serial for a merchant (protocols.md §A.4). */
 export type VerifyMode = 'publicKey' | 'platformCert';
 
-export type TradeType = 'NATIVE' | 'JSAPI' | 'APP' | 'MWEB';
+export type TradeType = 'NATIVE' | 'JSAPI' | 'APP' | 'MWEB' | 'MICROPAY';
 export type PrepayEndpoint = 'native' | 'jsapi' | 'app' | 'h5';
-/** The subset of WeChat's trade_state values this simulator produces (no 付款码 states). */
-export type TradeState = 'NOTPAY' | 'SUCCESS' | 'REFUND' | 'CLOSED' | 'PAYERROR';
+/** The trade_state values this simulator produces (USERPAYING and REVOKED only for 付款码). */
+export type TradeState = 'NOTPAY' | 'SUCCESS' | 'REFUND' | 'CLOSED' | 'PAYERROR' | 'USERPAYING' | 'REVOKED';
 export type RefundStatus = 'PROCESSING' | 'SUCCESS' | 'ABNORMAL' | 'CLOSED';
 export type RefundOutcome = 'SUCCESS' | 'ABNORMAL' | 'CLOSED';
 
@@ -26,6 +26,8 @@ export interface WechatPaySimulatorOptions {
   /** JSON file keeping merchants, orders, refunds, pending callbacks and the platform keys across restarts. */
   stateFile?: string;
   logger?: FastifyBaseLogger | false;
+  /** Divides the password-entry delays of magic payment codes (付款码). Default: timeScale. */
+  barcodeTimeScale?: number;
   /** PROCESSING → SUCCESS after this many ms (before timeScale). Default 1000. */
   refundDelayMs?: number;
   /** Emit ORDERNOTEXIST / NOTENOUGH / SYSTEMERROR instead of the underscored codes (protocols.md §A.7). */
@@ -46,6 +48,10 @@ export interface RegisterMerchantInput {
   merchantPrivateKeyPem?: string;
   merchantPublicKeyPem?: string;
   merchantSerialNo?: string;
+  /** API v2 key (32 letters/digits); generated when absent. */
+  apiKey?: string;
+  /** Native 模式一 扫码回调URL: called when a payer scans one of the merchant's product codes. */
+  nativeCallbackUrl?: string;
 }
 
 export interface SandboxCredentials {
@@ -60,6 +66,10 @@ export interface SandboxCredentials {
   platformCertificatePem: string;
   platformCertificateSerial: string;
   verifyMode: VerifyMode;
+  /** API v2 key: signs and verifies v2 XML; md5 of it decrypts v2 refund notifications. */
+  apiKey: string;
+  /** CA that issued the sandbox's HTTPS certificate (trust it as tlsCaCert for https:// base URLs, which v2 /secapi needs). */
+  tlsCaCertificatePem: string;
 }
 
 export interface FaultSwitches {
@@ -93,8 +103,14 @@ export interface MerchantRecord {
   merchantSerialNo: string;
   merchantCertificatePem?: string;
   wxpayPublicKeyId: string;
+  /** API v2 key (absent in state files written before v2 existed: filled on load). */
+  apiKey: string;
+  nativeCallbackUrl?: string;
   createdAt: number;
 }
+
+/** Which API created an order or refund: decides the dialect of its notifications. */
+export type ApiDialect = { api: 'v2'; signType: 'MD5' | 'HMAC-SHA256' } | { api: 'v3' };
 
 export interface OrderRecord {
   mchid: string;
@@ -126,6 +142,10 @@ export interface OrderRecord {
   refund_nos: string[];
   close_time?: number;
   payer_cancelled_at?: number;
+  /** Absent = v3. */
+  dialect?: ApiDialect;
+  /** 付款码 refused for good: the err_code a repeat of the same micropay reports. */
+  bar_refusal?: 'NOTENOUGH' | 'AUTHCODEEXPIRE';
 }
 
 export interface RefundRecord {
@@ -146,6 +166,8 @@ export interface RefundRecord {
   fingerprint: string;
   /** Epoch ms when a PROCESSING refund turns SUCCESS by itself; absent while held. */
   due_at?: number;
+  /** Absent = v3. */
+  dialect?: ApiDialect;
 }
 
 export interface CallbackRecord {
@@ -167,6 +189,8 @@ export interface CallbackRecord {
   probe_first: boolean;
   probe_accepted?: boolean;
   duplicate: boolean;
+  /** v2: an XML body, no signature headers, success = an XML return_code SUCCESS. Absent = v3. */
+  format?: 'v2';
 }
 
 /** payments.Transaction as returned by the query APIs and encrypted in TRANSACTION.SUCCESS (protocols.md §A.5). */
@@ -273,6 +297,8 @@ export interface PayerApi {
   cancel(mchid: string, outTradeNo: string): Promise<Transaction>;
   /** The payment fails (bank refusal): trade_state PAYERROR; the payer may retry until the order expires or closes. */
   fail(mchid: string, outTradeNo: string, reason?: string): Promise<Transaction>;
+  /** Scans a Native 模式一 product code: the merchant's scan callback places the order; then pays it unless pay=false. */
+  scanProduct(codeUrl: string, opts?: { openid?: string; pay?: boolean }): Promise<Transaction>;
 }
 
 export interface RefundAdminApi {
@@ -287,6 +313,8 @@ export interface WechatPaySimulator {
   faults: FaultSwitches;
   /** Mini-program login and 公众号 OAuth (jscode2session, sns/oauth2): app secrets, codes, openids. */
   open: import('./open-platform.ts').OpenPlatform;
+  /** The API certificate the sandbox CA issued for a merchant's key (PEM), once issued. */
+  merchantCertificate(mchid: string): Promise<string>;
   /** A new platform certificate signs from now on; the previous one stays listed until it expires. */
   rotatePlatformCertificate(): Promise<{ serial: string }>;
   ledger(mchid?: string): Ledger;

@@ -29,7 +29,7 @@ export function parseJsonObject(raw: string): Json {
   return value as Json;
 }
 
-function obj(parent: Json, name: string, path: string, required: boolean): Json | undefined {
+export function obj(parent: Json, name: string, path: string, required: boolean): Json | undefined {
   const v = parent[name];
   if (v === undefined || v === null) {
     if (required) throw errors.param(path, '缺少必填字段');
@@ -39,7 +39,7 @@ function obj(parent: Json, name: string, path: string, required: boolean): Json 
   return v as Json;
 }
 
-function str(parent: Json, name: string, path: string, opts: { required: boolean; min?: number; max: number }): string | undefined {
+export function str(parent: Json, name: string, path: string, opts: { required: boolean; min?: number; max: number }): string | undefined {
   const v = parent[name];
   if (v === undefined || v === null) {
     if (opts.required) throw errors.param(path, '缺少必填字段');
@@ -51,7 +51,7 @@ function str(parent: Json, name: string, path: string, opts: { required: boolean
   return v;
 }
 
-function positiveInt(parent: Json, name: string, path: string): number {
+export function positiveInt(parent: Json, name: string, path: string): number {
   const v = parent[name];
   if (v === undefined || v === null) throw errors.param(path, '缺少必填字段');
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) throw errors.param(path, '必须是正整数（单位：分）', 'body', v);
