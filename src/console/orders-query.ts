@@ -66,21 +66,23 @@ function orderWhere(scope: Scope, f: OrderFilter, idColumn: string, noColumn: st
   return { sql: conds.length ? `WHERE ${conds.join(' AND ')}` : '', params };
 }
 
-export async function searchPayOrders(db: Db, scope: Scope, f: OrderFilter): Promise<{ total: number; items: Record<string, unknown>[] }> {
-  const w = orderWhere(scope, f, 'pay_order_id', 'mch_order_no');
+const LISTS = {
+  pay: { table: 'pay_orders', columns: PAY_COLUMNS, id: 'pay_order_id', no: 'mch_order_no' },
+  refund: { table: 'refund_orders', columns: REFUND_COLUMNS, id: 'refund_order_id', no: 'mch_refund_no' },
+} as const;
+
+/** One page of pay orders or refunds, newest first, with the total for the pager. */
+async function search(db: Db, kind: keyof typeof LISTS, scope: Scope, f: OrderFilter): Promise<{ total: number; items: Record<string, unknown>[] }> {
+  const l = LISTS[kind];
+  const w = orderWhere(scope, f, l.id, l.no);
   const { limit, offset } = paging(f);
-  const total = await db.query<{ n: number }>(`SELECT count(*)::int8 AS n FROM pay_orders ${w.sql}`, w.params);
-  const items = await db.query(`SELECT ${PAY_COLUMNS} FROM pay_orders ${w.sql} ORDER BY created_at DESC, pay_order_id DESC LIMIT ${limit} OFFSET ${offset}`, w.params);
+  const total = await db.query<{ n: number }>(`SELECT count(*)::int8 AS n FROM ${l.table} ${w.sql}`, w.params);
+  const items = await db.query(`SELECT ${l.columns} FROM ${l.table} ${w.sql} ORDER BY created_at DESC, ${l.id} DESC LIMIT ${limit} OFFSET ${offset}`, w.params);
   return { total: total.rows[0]?.n ?? 0, items: items.rows };
 }
 
-export async function searchRefunds(db: Db, scope: Scope, f: OrderFilter): Promise<{ total: number; items: Record<string, unknown>[] }> {
-  const w = orderWhere(scope, f, 'refund_order_id', 'mch_refund_no');
-  const { limit, offset } = paging(f);
-  const total = await db.query<{ n: number }>(`SELECT count(*)::int8 AS n FROM refund_orders ${w.sql}`, w.params);
-  const items = await db.query(`SELECT ${REFUND_COLUMNS} FROM refund_orders ${w.sql} ORDER BY created_at DESC, refund_order_id DESC LIMIT ${limit} OFFSET ${offset}`, w.params);
-  return { total: total.rows[0]?.n ?? 0, items: items.rows };
-}
+export const searchPayOrders = (db: Db, scope: Scope, f: OrderFilter) => search(db, 'pay', scope, f);
+export const searchRefunds = (db: Db, scope: Scope, f: OrderFilter) => search(db, 'refund', scope, f);
 
 /** The order as the console shows it: every column a person may need, none that is secret. */
 export async function payOrderDetail(db: Db, scope: Scope, payOrderId: string): Promise<Record<string, unknown>> {

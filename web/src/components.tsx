@@ -42,3 +42,13 @@ export function JsonBlock({ value }: { value: unknown }) {
 }
 
 export { Modal };
+
+export interface Paging {
+  page: number;
+  pageSize: number;
+}
+
+/** The pager of the list pages: pages kept in the filter state, the total from the server. */
+export function pagination<F extends Paging>(filter: F, setFilter: (f: F) => void, total: number | undefined, t: (k: 'total', v: { n: number }) => string) {
+  return { current: filter.page, pageSize: filter.pageSize, total, showTotal: (n: number) => t('total', { n }), onChange: (page: number, pageSize: number) => setFilter({ ...filter, page, pageSize }) };
+}

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { Button, Card, Form, Input, Select, Table } from 'antd';
 import { Link } from 'react-router';
 import { useConsole } from '../App.tsx';
-import { StateTag } from '../components.tsx';
+import { StateTag, pagination } from '../components.tsx';
 import { dateTime } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 import { NOTIFY_STATES, useT } from '../i18n.tsx';
@@ -26,7 +26,7 @@ export function Notifications() {
         size="small"
         loading={loading}
         dataSource={data?.items}
-        pagination={{ current: filter.page, pageSize: filter.pageSize, total: data?.total, showTotal: (n) => t('total', { n }), onChange: (page, pageSize) => setFilter({ ...filter, page, pageSize }) }}
+        pagination={pagination(filter, setFilter, data?.total, t)}
         columns={[
           { title: 'id', dataIndex: 'id' },
           { title: t('event'), dataIndex: 'event' },

@@ -3,7 +3,7 @@ import { Button, Card, DatePicker, Form, Input, Select, Space, Table, Tag } from
 import type { Dayjs } from 'dayjs';
 import { Link } from 'react-router';
 import { useConsole } from '../App.tsx';
-import { StateTag } from '../components.tsx';
+import { StateTag, pagination } from '../components.tsx';
 import { dateTime, yuan } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 import { PAY_STATES, REFUND_STATES, useT } from '../i18n.tsx';
@@ -52,7 +52,7 @@ export function Orders() {
         size="small"
         loading={loading}
         dataSource={data?.items}
-        pagination={{ current: filter.page, pageSize: filter.pageSize, total: data?.total, showTotal: (n) => t('total', { n }), onChange: (page, pageSize) => setFilter({ ...filter, page, pageSize }) }}
+        pagination={pagination(filter, setFilter, data?.total, t)}
         columns={[
           { title: t('payOrderId'), dataIndex: 'payOrderId', render: (v: string) => <Link to={`/orders/${v}`}>{v}</Link> },
           { title: t('mchOrderNo'), dataIndex: 'mchOrderNo' },

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { Card, Table } from 'antd';
 import { Link } from 'react-router';
 import { useConsole } from '../App.tsx';
-import { StateTag } from '../components.tsx';
+import { StateTag, pagination } from '../components.tsx';
 import { dateTime, yuan } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 import { useT } from '../i18n.tsx';
@@ -24,7 +24,7 @@ export function Refunds() {
         size="small"
         loading={loading}
         dataSource={data?.items}
-        pagination={{ current: filter.page, pageSize: filter.pageSize, total: data?.total, showTotal: (n) => t('total', { n }), onChange: (page, pageSize) => setFilter({ ...filter, page, pageSize }) }}
+        pagination={pagination(filter, setFilter, data?.total, t)}
         columns={[
           { title: 'refundOrderId', dataIndex: 'refundOrderId' },
           { title: t('payOrderId'), dataIndex: 'payOrderId', render: (v: string) => <Link to={`/orders/${v}`}>{v}</Link> },
