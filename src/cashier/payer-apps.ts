@@ -14,9 +14,9 @@ export interface PayerApp {
 }
 
 /**
- * The payer apps the cashier knows. ALI_JSAPI would need the payer's Alipay user id (OAuth via
- * publicAppAuthorize.htm, not emulated by the sandbox): the cashier uses ALI_WAP, which pays inside
- * the Alipay app's browser just as well. 云闪付 is a hook: once a channel serving YSF_JSAPI exists
+ * The payer apps the cashier knows. For Alipay the cashier uses ALI_WAP: it pays inside the Alipay
+ * app's browser without first asking the payer's user id, and the sandbox has a page for it.
+ * (ALI_JSAPI would add an auth_base authorisation for the user id and AlipayJSBridge tradePay.) 云闪付 is a hook: once a channel serving YSF_JSAPI exists
  * and an app enables it, the cashier routes UnionPay payers to it (payurl / ysfapp redirect).
  */
 export const PAYER_APPS: readonly PayerApp[] = [
