@@ -58,6 +58,10 @@ export const ROUTE_ROLES: Record<Realm, Readonly<Record<string, RouteRoles>>> = 
     'PUT /apps/:appId/channels/:ifCode': ADMIN,
     'POST /apps/:appId/channels/:ifCode/sandbox-keys': ADMIN,
     'GET /audit': ADMIN,
+    'GET /isvs': ALL,
+    'PUT /isvs/:isvNo/channels/:ifCode': ADMIN,
+    'POST /isvs/:isvNo/merchants': ADMIN,
+    'POST /apps/:appId/alipay/app-auth': ADMIN,
   },
   merchant: {
     ...COMMON,

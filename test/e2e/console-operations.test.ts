@@ -5,6 +5,7 @@ import { type Receiver, type Stack, startReceiver, startStack, waitFor } from '.
 import { type ConsoleClient, userWithRole } from '../helpers/console.ts';
 import { chinaDayStart } from '../../src/console/dashboard.ts';
 import { registerSandboxKeyIssuers } from '../../src/console/sandbox-keys.ts';
+import { generateKeyPairSync } from 'node:crypto';
 
 /** The operator's day through the console API: onboard, configure, pay test, find, refund, resend, dashboard. */
 for (const leg of dbLegs()) {
@@ -120,6 +121,23 @@ for (const leg of dbLegs()) {
       await s.sim.payer.pay(keys.params.mchId as string, String(r.json.payOrderId));
       await waitFor('paid with the issued keys', async () => ((await op.get(`/orders/${r.json.payOrderId}`)).json.order as { state: number }).state === 2);
       s.gw.sandboxKeys.clear();
+    });
+
+    test('service providers: credentials through the generated form, a sub-merchant, its Alipay authorisation link', async () => {
+      const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      const params = { appId: '2021000199990001', alipayPublicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(), gatewayUrl: 'https://openapi-sandbox.dl.alipaydev.com/gateway.do' };
+      assert.equal((await op.put('/isvs/ISV01/channels/alipay', { name: '测试服务商', params, secrets: { privateKey: pem } })).status, 200);
+      const list = (await op.get('/isvs')).json as { isvs: Array<{ isvNo: string; name: string; secretsSet: Record<string, boolean> }> };
+      assert.deepEqual(list.isvs.map((i) => [i.isvNo, i.name, i.secretsSet.privateKey]), [['ISV01', '测试服务商', true]]);
+      assert.ok(!JSON.stringify(list).includes(pem.slice(60, 120)), 'the provider key never comes back');
+      const sub = await op.post('/isvs/ISV01/merchants', { name: '特约商户', mchNo: 'MSUB01' });
+      assert.equal(sub.status, 200);
+      assert.equal((await op.post('/isvs/NOPE/merchants', { name: 'x' })).status, 404);
+      const subApp = String((await op.post('/merchants/MSUB01/apps', {})).json.appId);
+      const link = (await op.post(`/apps/${subApp}/alipay/app-auth`)).json as { url: string };
+      assert.match(link.url, /app_id=2021000199990001/);
+      assert.equal((await op.post(`/apps/${appId}/alipay/app-auth`)).status, 400, 'only a sub-merchant\'s app');
     });
 
     test('rotating the app secret shows the new one once; the audit trail names who did what', async () => {

@@ -157,7 +157,14 @@ describe('operator and merchant consoles in Chromium', { skip: NO_BROWSER }, () 
     assert.ok(receiver.received.every((n) => n.signatureValid));
     assert.ok((await page.locator('[data-testid=timeline-event]').count()) >= 5, 'created, transitions, callback, refund on the timeline');
     await screenshot(page, 'operator-order-detail');
+    await page.click('text=服务商');
+    await page.fill('#newProvider_isvNo', 'ISVBROWSER');
+    await page.fill('#newProvider_name', '浏览器服务商');
+    await page.locator('form#newProvider button[type=submit]').click();
+    await page.locator('[data-testid="channel-form-wxpay"]').first().waitFor();
+    await screenshot(page, 'operator-service-providers');
     await page.getByRole('button', { name: 'English' }).click();
+    await page.goBack();
     await page.getByText('Pay orders').first().waitFor();
     await screenshot(page, 'operator-order-detail-en');
     await page.getByRole('button', { name: '中文' }).click();

@@ -9,6 +9,7 @@ import { SignIn } from './SignIn.tsx';
 import { Dashboard } from './pages/Dashboard.tsx';
 import { Merchants } from './pages/Merchants.tsx';
 import { MerchantDetail } from './pages/MerchantDetail.tsx';
+import { ServiceProviders } from './pages/ServiceProviders.tsx';
 import { Apps } from './pages/Apps.tsx';
 import { Orders } from './pages/Orders.tsx';
 import { OrderDetail } from './pages/OrderDetail.tsx';
@@ -44,6 +45,7 @@ export function useConsole(): ConsoleContextValue {
 const MENU: Array<{ path: string; key: MessageKey; realms: Realm[]; admin?: boolean }> = [
   { path: '/dashboard', key: 'dashboard', realms: ['operator', 'merchant'] },
   { path: '/merchants', key: 'merchants', realms: ['operator'] },
+  { path: '/providers', key: 'providers', realms: ['operator'] },
   { path: '/apps', key: 'apps', realms: ['merchant'] },
   { path: '/orders', key: 'orders', realms: ['operator', 'merchant'] },
   { path: '/refunds', key: 'refunds', realms: ['operator', 'merchant'] },
@@ -85,6 +87,7 @@ function Shell({ lang, setLang, onSignOut }: { lang: Lang; setLang: (l: Lang) =>
             <Route path="/dashboard" element={<Dashboard />} />
             <Route path="/merchants" element={<Merchants />} />
             <Route path="/merchants/:mchNo" element={<MerchantDetail />} />
+            <Route path="/providers" element={<ServiceProviders />} />
             <Route path="/apps" element={<Apps />} />
             <Route path="/orders" element={<Orders />} />
             <Route path="/orders/:payOrderId" element={<OrderDetail />} />

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Gateway } from '../../gateway.ts';
 import { registerAppRoutes } from './app-routes.ts';
 import { registerOperatorRoutes } from './operator-routes.ts';
+import { registerIsvRoutes } from './isv-routes.ts';
 import { registerOrderRoutes } from './order-routes.ts';
 import { type RealmSettings, registerRealm } from './realm.ts';
 import { registerSessionRoutes } from './session-routes.ts';
@@ -20,6 +21,7 @@ export async function registerConsole(app: FastifyInstance, gw: Gateway): Promis
     registerAppRoutes(api, gw, operator);
     registerOrderRoutes(api, gw, operator);
     registerOperatorRoutes(api, gw, operator);
+    registerIsvRoutes(api, gw);
   });
   await registerRealm(app, merchant, (api) => {
     registerSessionRoutes(api, merchant);

@@ -88,11 +88,13 @@ export async function registerRealm(root: FastifyInstance, s: RealmSettings, reg
       route.config = { ...(route.config as object), rbacKey: path };
       const guard = async (req: FastifyRequest) => authorise(req, s);
       route.onRequest = [guard, ...[route.onRequest ?? []].flat()] as RouteOptions['onRequest'];
-      const audit = async (req: FastifyRequest, reply: FastifyReply) => {
-        if (SAFE_METHODS.has(req.method) || !req.consoleSession) return;
+      // Written before the answer leaves (onSend), so whoever reads the trail next sees this write in it.
+      const audit = async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+        if (SAFE_METHODS.has(req.method) || !req.consoleSession) return payload;
         await s.accounts.audit(req.consoleSession, `${req.method} ${path}`, Object.keys(req.params as object).length ? JSON.stringify(req.params) : null, reply.statusCode).catch(() => {});
+        return payload;
       };
-      route.onResponse = [...[route.onResponse ?? []].flat(), audit] as RouteOptions['onResponse'];
+      route.onSend = [...[route.onSend ?? []].flat(), audit] as RouteOptions['onSend'];
     });
     api.setErrorHandler(consoleErrorHandler);
     api.addHook('onSend', async (_req, reply, payload) => {

@@ -7,15 +7,15 @@ export interface ConfigField { name: string; label: string; secret: boolean; req
 export interface ChannelInfo { ifCode: string; name: string; ways: Array<{ wayCode: string; name: string }>; configFields: ConfigField[] }
 export interface ChannelConfigView { ifCode: string; params: Record<string, string>; secretsSet: Record<string, boolean>; ways: string[] }
 
-/** PEM keys and certificates are long multi-line values. */
-const multiline = (f: ConfigField) => /(Key|Cert)$/.test(f.name) && f.name !== 'apiV3Key';
+/** PEM keys and certificates are long multi-line values (the channels' field descriptions say PEM). */
+const multiline = (f: ConfigField) => /\bPEM\b/.test(f.description) || /Cert$/.test(f.name);
 
 /**
  * The configuration form of one channel, generated from the fields the channel declares
  * (src/channels/types.ts ConfigField). Secrets are write-only: the form never receives them and
  * a blank secret keeps the stored value.
  */
-export function ChannelForm({ appId, channel, current, onSaved, sandboxKeys }: { appId: string; channel: ChannelInfo; current: ChannelConfigView | undefined; onSaved: () => void; sandboxKeys: boolean }) {
+export function ChannelForm({ appId, channel, current, onSaved, sandboxKeys, savePath, withWays = true, extra = {} }: { appId: string; channel: ChannelInfo; current: ChannelConfigView | undefined; onSaved: () => void; sandboxKeys: boolean; savePath?: string; withWays?: boolean; extra?: Record<string, unknown> }) {
   const { api, can } = useConsole();
   const { t } = useT();
   const act = useAction();
@@ -31,7 +31,8 @@ export function ChannelForm({ appId, channel, current, onSaved, sandboxKeys }: {
         if (text) secrets[f.name] = text;
       } else params[f.name] = text;
     }
-    const ok = await act(() => api.send('PUT', `/apps/${appId}/channels/${channel.ifCode}`, { params, secrets, ways: values.ways ?? [] }), t('saved'));
+    const body = withWays ? { params, secrets, ways: values.ways ?? [], ...extra } : { params, secrets, ...extra };
+    const ok = await act(() => api.send('PUT', savePath ?? `/apps/${appId}/channels/${channel.ifCode}`, body), t('saved'));
     if (ok) {
       form.resetFields(channel.configFields.filter((f) => f.secret).map((f) => f.name));
       onSaved();
@@ -62,9 +63,11 @@ export function ChannelForm({ appId, channel, current, onSaved, sandboxKeys }: {
           </Form.Item>
         );
       })}
-      <Form.Item name="ways" label={t('enabledWays')} extra={t('passagesLater')}>
-        <Checkbox.Group options={channel.ways.map((w) => ({ value: w.wayCode, label: `${w.wayCode} ${w.name}` }))} />
-      </Form.Item>
+      {withWays && (
+        <Form.Item name="ways" label={t('enabledWays')} extra={t('passagesLater')}>
+          <Checkbox.Group options={channel.ways.map((w) => ({ value: w.wayCode, label: `${w.wayCode} ${w.name}` }))} />
+        </Form.Item>
+      )}
       {can.administer && (
         <Space>
           <Button type="primary" htmlType="submit">{t('save')}</Button>

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { App, Button, Card, Collapse, Descriptions, Input, Popconfirm, Space, Switch, Tabs, Tag } from 'antd';
+import { App, Button, Card, Collapse, Descriptions, Input, Popconfirm, Space, Switch, Tabs, Tag, Typography } from 'antd';
 import { useParams } from 'react-router';
 import { useConsole } from '../App.tsx';
 import { showOnce } from '../components.tsx';
@@ -9,7 +9,7 @@ import { type ChannelConfigView, ChannelForm, type ChannelInfo } from './Channel
 import { UserTable } from './Users.tsx';
 
 interface AppRow { appId: string; mchNo: string; name: string; state: number; ways: Record<string, string>; createdAt: string }
-interface MerchantRow { mchNo: string; name: string; state: number }
+interface MerchantRow { mchNo: string; name: string; state: number; type: number }
 
 function AppChannels({ appId, channels }: { appId: string; channels: ChannelInfo[] }) {
   const { api } = useConsole();
@@ -51,6 +51,10 @@ export function MerchantDetail() {
     const r = await act(() => api.send<{ appSecret: string }>('POST', `/apps/${appId}/secret`));
     if (r) showOnce(modal, t('rotateSecret'), t('secretOnce'), [[t('appId'), appId], [t('appSecret'), r.appSecret]]);
   };
+  const alipayAuth = async (appId: string) => {
+    const r = await act(() => api.send<{ url: string; expiresAt: string }>('POST', `/apps/${appId}/alipay/app-auth`));
+    if (r) modal.info({ title: t('alipayAuthLink'), width: 640, content: <div><p>{t('alipayAuthHint')}</p><Typography.Paragraph copyable code style={{ wordBreak: 'break-all' }}>{r.url}</Typography.Paragraph></div> });
+  };
   const setState = async (path: string, state: number, reload: () => void) => {
     if (await act(() => api.send('PATCH', path, { state }), t('saved'))) reload();
   };
@@ -60,7 +64,7 @@ export function MerchantDetail() {
       <Card title={`${t('merchants')} · ${mchNo}`}>
         {merchant && (
           <Descriptions size="small" column={3}>
-            <Descriptions.Item label={t('name')}>{merchant.name}</Descriptions.Item>
+            <Descriptions.Item label={t('name')}>{merchant.name} {merchant.type === 2 && <Tag color="purple">{t('subMerchant')}</Tag>}</Descriptions.Item>
             <Descriptions.Item label={t('state')}>
               <Switch checked={merchant.state === 1} disabled={!can.administer} onChange={(on) => setState(`/merchants/${mchNo}`, on ? 1 : 0, merchants.reload)} />
             </Descriptions.Item>
@@ -83,6 +87,7 @@ export function MerchantDetail() {
             extra: (
               <Space onClick={(e) => e.stopPropagation()}>
                 <Switch size="small" checked={a.state === 1} disabled={!can.administer} onChange={(on) => setState(`/apps/${a.appId}`, on ? 1 : 0, apps.reload)} />
+                {can.administer && merchant?.type === 2 && <Button size="small" onClick={() => alipayAuth(a.appId)}>{t('alipayAuthLink')}</Button>}
                 {can.administer && (
                   <Popconfirm title={t('rotateConfirm')} onConfirm={() => rotate(a.appId)}>
                     <Button size="small">{t('rotateSecret')}</Button>
