@@ -62,7 +62,7 @@ describe('operator and merchant consoles in Chromium', { skip: NO_BROWSER }, () 
     await signIn(page, '/console/', 'admin', adminPassword);
     await screenshot(page, 'operator-dashboard');
 
-    await page.click('text=商户');
+    await page.getByRole('menuitem', { name: '商户', exact: true }).click();
     await page.getByRole('button', { name: '新建商户' }).click();
     await page.fill('#newMerchant_name', '浏览器测试商户');
     await page.fill('#newMerchant_mchNo', 'MBROWSER1');
@@ -111,7 +111,7 @@ describe('operator and merchant consoles in Chromium', { skip: NO_BROWSER }, () 
 
     // Pay test: WX_NATIVE through the merchant API service; the sandbox payer pays in another tab.
     receiver = await startReceiver((await s.gw.tenancy.getApp(appId))?.appSecret as string);
-    await page.click('text=支付测试');
+    await page.getByRole('menuitem', { name: '支付测试', exact: true }).click();
     await chooseOption(page, 'payTest_appId', appId);
     await chooseOption(page, 'payTest_wayCode', 'WX_NATIVE');
     await page.fill('#payTest_amount', '12.34');
@@ -134,7 +134,7 @@ describe('operator and merchant consoles in Chromium', { skip: NO_BROWSER }, () 
   test('the operator refunds the payment and resends its notification from the order page', async () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     await signIn(page, '/console/', 'admin', adminPassword);
-    await page.click('text=支付订单');
+    await page.getByRole('menuitem', { name: '支付订单', exact: true }).click();
     await page.locator('[data-testid=orders] .ant-table-row').first().waitFor();
     await page.fill('#pay-filters_q', '');
     await page.locator('[data-testid=orders] .ant-table-row', { hasText: 'MBROWSER1' }).first().locator('a').first().click();
@@ -157,7 +157,7 @@ describe('operator and merchant consoles in Chromium', { skip: NO_BROWSER }, () 
     assert.ok(receiver.received.every((n) => n.signatureValid));
     assert.ok((await page.locator('[data-testid=timeline-event]').count()) >= 5, 'created, transitions, callback, refund on the timeline');
     await screenshot(page, 'operator-order-detail');
-    await page.click('text=服务商');
+    await page.getByRole('menuitem', { name: '服务商', exact: true }).click();
     await page.fill('#newProvider_isvNo', 'ISVBROWSER');
     await page.fill('#newProvider_name', '浏览器服务商');
     await page.locator('form#newProvider button[type=submit]').click();
@@ -175,13 +175,13 @@ describe('operator and merchant consoles in Chromium', { skip: NO_BROWSER }, () 
     const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
     const page = await context.newPage();
     await signIn(page, '/merchant/', merchantUser.username, merchantUser.password);
-    await page.click('text=支付订单');
+    await page.getByRole('menuitem', { name: '支付订单', exact: true }).click();
     const table = page.locator('[data-testid=orders] .ant-table-row');
     await table.first().waitFor();
     const rows = await table.allTextContents();
     assert.equal(rows.length, 1);
     assert.ok(rows.every((r) => r.includes('MBROWSER1')), 'only its own orders');
-    await page.click('text=支付测试');
+    await page.getByRole('menuitem', { name: '支付测试', exact: true }).click();
     await chooseOption(page, 'payTest_appId', appId);
     await chooseOption(page, 'payTest_wayCode', 'ALI_QR');
     await page.getByRole('button', { name: '发起支付' }).click();
@@ -192,8 +192,8 @@ describe('operator and merchant consoles in Chromium', { skip: NO_BROWSER }, () 
     await payer.close();
     await page.waitForSelector('[data-testid=live-state] [data-state="2"]', { timeout: 15_000 });
     await screenshot(page, 'merchant-pay-test-paid');
-    await page.click('text=应用');
-    await page.getByText(appId).click();
+    await page.getByRole('menuitem', { name: '应用', exact: true }).click();
+    await page.getByText(appId).first().click();
     await page.getByText('ALI_QR').first().waitFor();
     assert.doesNotMatch((await page.textContent('body')) ?? '', /BEGIN (RSA )?PRIVATE KEY/, 'no key material in the merchant console');
     await screenshot(page, 'merchant-apps');
