@@ -9,6 +9,7 @@ import { qrToken } from '../services/pay-orders.ts';
 import { CASHIER_CSP, choosePage, continuePage, refusalPage, resultPage, wechatPayPage } from './pages.ts';
 import { type PayerApp, payerAppById, payerAppFromUserAgent } from './payer-apps.ts';
 import { type CashierOrder, CashierRefusal } from './service.ts';
+import { unionpayAuthUrl, unionpayUserId } from './unionpay.ts';
 
 const CLIENT_JS = readFileSync(new URL('./client.js', import.meta.url), 'utf8');
 type Req = FastifyRequest<{ Params: { token: string }; Querystring: Record<string, string | undefined> }>;
@@ -79,17 +80,23 @@ export function registerCashierRoutes(app: FastifyInstance, gw: Gateway): void {
     }),
   );
 
-  // Alipay (ALI_WAP) and 云闪付 (YSF_JSAPI, once a channel serves it): the channel's pay URL.
-  for (const appId of ['alipay', 'unionpay'] as const) {
-    app.get(`/cashier/:token/${appId}`, { schema: { hide: true } }, async (req: Req, reply) =>
-      open(req, reply, async (c) => {
-        const payment = await gw.cashier.begin(c, appId, null);
-        const target = payUrlOf(payment.payDataType, payment.payData);
-        if (!target) throw new CashierRefusal('channel', 502, `unexpected pay data ${payment.payDataType ?? ''}`);
-        return reply.redirect(target, 302);
-      }),
-    );
-  }
+  // Alipay (ALI_WAP): the channel's pay URL. 云闪付 (YSF_JSAPI): user authorisation for the userId first.
+  const payThere = async (reply: FastifyReply, c: CashierOrder, appId: 'alipay' | 'unionpay', payer: string | null) => {
+    const payment = await gw.cashier.begin(c, appId, payer);
+    const target = payUrlOf(payment.payDataType, payment.payData);
+    if (!target) throw new CashierRefusal('channel', 502, `unexpected pay data ${payment.payDataType ?? ''}`);
+    return reply.redirect(target, 302);
+  };
+  app.get('/cashier/:token/alipay', { schema: { hide: true } }, async (req: Req, reply) => open(req, reply, async (c) => payThere(reply, c, 'alipay', null)));
+  app.get('/cashier/:token/unionpay/start', { schema: { hide: true } }, async (req: Req, reply) =>
+    open(req, reply, async (c) => reply.redirect(await unionpayAuthUrl(gw, c.order, `${base}/${c.token}/unionpay`), 302)),
+  );
+  app.get('/cashier/:token/unionpay', { schema: { hide: true } }, async (req: Req, reply) =>
+    open(req, reply, async (c) => {
+      if (!req.query.userAuthCode && !req.query.respCode) return reply.redirect(`${base}/${c.token}/unionpay/start`, 302);
+      return payThere(reply, c, 'unionpay', await unionpayUserId(gw, c.order, req.query, req.headers['user-agent']));
+    }),
+  );
 
   app.get('/cashier/:token/result', { schema: { hide: true } }, async (req: Req, reply) =>
     open(req, reply, async (c) => {

@@ -5,6 +5,9 @@ import type { WayCode } from '../domain/pay-way.ts';
 import { type PayOrderRow, getPayOrder, lockPayOrder, recordEvent } from '../services/order-store.ts';
 import { type PayOrderService, toChannelInput } from '../services/pay-orders.ts';
 import type { TenancyService } from '../services/tenancy.ts';
+import type { PassageService } from '../services/passages.ts';
+import { RouteCursor } from '../services/router.ts';
+import { feeAmount } from '../domain/routing.ts';
 import { CASHIER_IF_CODE } from './channel.ts';
 import { PAYER_APPS, type PayerApp, payerAppById } from './payer-apps.ts';
 import type { CashierTokens } from './token.ts';
@@ -39,6 +42,7 @@ export class CashierRefusal extends Error {
 export interface CashierDeps {
   db: Db;
   tenancy: TenancyService;
+  passages: PassageService;
   channels: ReadonlyMap<string, PayChannel>;
   payOrders: PayOrderService;
   tokens: CashierTokens;
@@ -79,13 +83,25 @@ export class CashierService {
     return { token, order, merchantName: config?.params.displayName || merchant.rows[0]?.name || order.mch_no, payment };
   }
 
-  /** The payer apps this order can be paid with (the merchant app has one of their ways enabled). */
+  /**
+   * The payer apps this order can be paid with: the merchant app has a usable passage (routing
+   * rules, an installed and configured channel) for one of their ways. `ifCode` is the channel
+   * routing would pick now; the payment itself is routed again when the payer chooses.
+   */
   async availableApps(order: PayOrderRow): Promise<Array<{ app: PayerApp; way: WayCode; ifCode: string }>> {
+    const d = this.#d;
     const out = [];
     for (const app of PAYER_APPS) {
       for (const way of app.ways) {
-        const ifCode = await this.#d.tenancy.routeFor(order.app_id, way);
-        if (ifCode && this.#d.channels.has(ifCode)) {
+        const plan = await d.passages.plan(order.app_id, way, order.amount, order.pay_order_id);
+        let ifCode: string | undefined;
+        for (const p of plan.candidates) {
+          if (d.channels.has(p.ifCode) && (await d.tenancy.getChannelConfig(order.app_id, p.ifCode))) {
+            ifCode = p.ifCode;
+            break;
+          }
+        }
+        if (ifCode) {
           out.push({ app, way, ifCode });
           break;
         }
@@ -104,19 +120,30 @@ export class CashierService {
     if (!app) throw new CashierRefusal('no-way', 400);
     if (!OPEN.has(c.order.state)) throw new CashierRefusal('closed', 409);
     if (c.order.expired_at.getTime() - Date.now() < MIN_REMAINING_MS) throw new CashierRefusal('expired', 410);
-    const choice = (await this.availableApps(c.order)).find((x) => x.app.id === app.id);
+    const existing = await this.#payment(d.db, c.order.pay_order_id);
+    // Routed like a unified order of the real way (passages, limits, circuit breakers, fee snapshot);
+    // the cashier tries the first usable passage only: a payer waits at the page, and can reload.
+    const route = existing ? null : await this.#route(c.order, app);
     const claimed = await d.db.transaction(async (tx) => {
       const order = await lockPayOrder(tx, c.order.pay_order_id);
       if (!order || !OPEN.has(order.state)) throw new CashierRefusal('closed', 409);
-      const existing = await this.#payment(tx, order.pay_order_id);
-      if (existing) return { order, payment: existing };
+      const found = await this.#payment(tx, order.pay_order_id);
+      if (found) return { order, payment: found, fresh: false };
       if (order.if_code !== CASHIER_IF_CODE) throw new CashierRefusal('not-cashier', 409);
-      if (!choice) throw new CashierRefusal('no-way', 400);
-      const r = await tx.query<PayOrderRow>(`UPDATE pay_orders SET if_code = $2, way_code = $3, channel_user = $4, updated_at = now() WHERE pay_order_id = $1 RETURNING *`, [order.pay_order_id, choice.ifCode, choice.way, payer]);
-      const payment = (await tx.query<CashierPayment>(`INSERT INTO cashier_payments (pay_order_id, payer_app, way_code, if_code, payer) VALUES ($1, $2, $3, $4, $5) RETURNING ${PAYMENT_COLUMNS}`, [order.pay_order_id, app.id, choice.way, choice.ifCode, payer])).rows[0] as CashierPayment;
-      await recordEvent(tx, { orderType: 'pay', orderId: order.pay_order_id, kind: 'cashier', source: 'api', detail: { payerApp: app.id, wayCode: choice.way, ifCode: choice.ifCode } });
-      return { order: r.rows[0] as PayOrderRow, payment };
+      if (!route) throw new CashierRefusal('no-way', 400);
+      const { passage, decision, way } = route;
+      const r = await tx.query<PayOrderRow>(
+        `UPDATE pay_orders SET if_code = $2, way_code = $3, channel_user = $4, passage_id = $5, fee_rate_ppm = $6, fee_amount = $7, updated_at = now() WHERE pay_order_id = $1 RETURNING *`,
+        [order.pay_order_id, passage.ifCode, way, payer, passage.passageId, passage.feeRatePpm, feeAmount(order.amount, passage.feeRatePpm)],
+      );
+      const payment = (await tx.query<CashierPayment>(`INSERT INTO cashier_payments (pay_order_id, payer_app, way_code, if_code, payer) VALUES ($1, $2, $3, $4, $5) RETURNING ${PAYMENT_COLUMNS}`, [order.pay_order_id, app.id, way, passage.ifCode, payer])).rows[0] as CashierPayment;
+      await recordEvent(tx, { orderType: 'pay', orderId: order.pay_order_id, kind: 'cashier', source: 'api', detail: { payerApp: app.id, wayCode: way, ifCode: passage.ifCode, route: decision } });
+      return { order: r.rows[0] as PayOrderRow, payment, fresh: true };
+    }).catch(async (err: unknown) => {
+      await route?.cursor.release();
+      throw err;
     });
+    if (!claimed.fresh) await route?.cursor.release(); // another request resolved it first
     const { order, payment } = claimed;
     if (payment.payerApp !== app.id) throw new CashierRefusal('other-app', 409, payment.payerApp);
     if (payment.payer && payer && payment.payer !== payer) throw new CashierRefusal('other-payer', 409);
@@ -124,12 +151,24 @@ export class CashierService {
     return this.#createAtChannel(order, payment);
   }
 
+  /** The first usable passage of the app's first enabled way for this payer app, its daily amount reserved. */
+  async #route(order: PayOrderRow, app: PayerApp) {
+    const d = this.#d;
+    for (const way of app.ways) {
+      const cursor = new RouteCursor({ passages: d.passages, tenancy: d.tenancy, channels: d.channels }, order.app_id, way, order.amount, order.pay_order_id);
+      const taken = await cursor.next();
+      if (taken) return { ...taken, way, cursor };
+    }
+    return null;
+  }
+
   async #createAtChannel(order: PayOrderRow, payment: CashierPayment): Promise<CashierPayment> {
     const d = this.#d;
     const channel = d.channels.get(payment.ifCode);
     if (!channel) throw new CashierRefusal('no-way', 400);
     // The merchant's channelExtra was meant for the cashier (e.g. payDataType codeImgUrl); the real way gets only the payer.
-    const input = { ...toChannelInput(order, d.publicUrl), extra: payment.payer ? { openid: payment.payer } : {} };
+    const key = payerAppById(payment.payerApp)?.payerKey;
+    const input = { ...toChannelInput(order, d.publicUrl), extra: payment.payer && key ? { [key]: payment.payer } : {} };
     try {
       const r = await channel.createPayment(await d.payOrders.channelContext(order), input);
       await d.db.transaction(async (tx) => {

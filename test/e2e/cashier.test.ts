@@ -6,7 +6,8 @@ import { orderNo, useStackWithReceiver, waitFor } from '../helpers/stack.ts';
 import { ensureDemoMerchant } from '../../src/demo.ts';
 import { startAlipaySimulator, type AlipaySimulator } from '../../src/channels/alipay/simulator/index.ts';
 import { CashierTokens } from '../../src/cashier/token.ts';
-import { ALIPAY_UA, DESKTOP_UA, WECHAT_UA } from '../helpers/browser.ts';
+import { ALIPAY_UA, DESKTOP_UA, UNIONPAY_UA, WECHAT_UA } from '../helpers/browser.ts';
+import { startUnionPaySimulator } from '../../src/channels/unionpay/simulator/index.ts';
 
 
 type Data = Record<string, any>;
@@ -20,7 +21,8 @@ for (const leg of dbLegs()) {
   describe(`QR_CASHIER aggregated cashier on ${leg}`, () => {
     const env = useStackWithReceiver(leg);
     let alipay: AlipaySimulator;
-    const hosts = () => new Set([new URL(env.s.url).host, new URL(env.s.sim.baseUrl).host, new URL(alipay.baseUrl).host]);
+    const extraHosts: string[] = [];
+    const hosts = () => new Set([new URL(env.s.url).host, new URL(env.s.sim.baseUrl).host, new URL(alipay.baseUrl).host, ...extraHosts]);
     before(async () => {
       alipay = await startAlipaySimulator({ timeScale: 1000 });
       await ensureDemoMerchant(env.s.gw, env.s.sim, alipay);
@@ -174,6 +176,32 @@ for (const leg of dbLegs()) {
         }
       } finally {
         await env.s.gw.tenancy.setChannelConfig(env.s.demo.appId, 'cashier', { displayName: '' }, {});
+      }
+    });
+
+    // Last: it wires 云闪付 into the demo app, which the tests above expect not to offer it.
+    test('云闪付: UnionPay user authorisation for the userId, then a YSF_JSAPI order at UnionPay', async () => {
+      const up = await startUnionPaySimulator({ timeScale: 1000 });
+      extraHosts.push(new URL(up.baseUrl).host);
+      try {
+        await ensureDemoMerchant(env.s.gw, env.s.sim, alipay, up);
+        const d = await create();
+        assert.match((await browse(d.payData, DESKTOP_UA, 0)).body, /云闪付 · UnionPay/);
+        const landing = await browse(d.payData, UNIONPAY_UA, 0);
+        const authPage = await browse(attr(landing.body, 'next') as string, UNIONPAY_UA);
+        assert.ok(authPage.url.startsWith(`${up.baseUrl}/qrcGtwWeb-web/api/userAuth`), authPage.url);
+        const allow = await request(`${up.baseUrl}/qrcGtwWeb-web/api/userAuth/allow`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ redirectUrl: new URL(authPage.url).searchParams.get('redirectUrl') as string }).toString() });
+        await allow.body.text();
+        const back = String(allow.headers.location);
+        assert.ok(back.startsWith(`${d.payData}/unionpay?`) && back.includes('userAuthCode='), back);
+        const atUnionPay = await browse(back, UNIONPAY_UA);
+        assert.ok(atUnionPay.url.startsWith(up.baseUrl), atUnionPay.url);
+        const q = (await env.s.client.query({ payOrderId: d.payOrderId })).data as Data;
+        assert.deepEqual([q.wayCode, q.ifCode], ['YSF_JSAPI', 'ysfpay']);
+        const cashier = (await env.s.gw.db.query<{ payer: string }>(`SELECT payer FROM cashier_payments WHERE pay_order_id = $1`, [d.payOrderId])).rows[0];
+        assert.ok(cashier?.payer, 'the order is bound to the 云闪付 userId');
+      } finally {
+        await up.close();
       }
     });
   });

@@ -25,7 +25,7 @@ for (const leg of dbLegs()) {
       Object.assign(other, { appId: app.appId, appSecret: app.appSecret });
       const wx = await s.gw.tenancy.getChannelConfig(s.demo.appId, 'wxpay');
       await s.gw.tenancy.setChannelConfig(other.appId, 'wxpay', wx?.params ?? {}, wx?.secrets ?? {});
-      await s.gw.tenancy.enableWays(other.appId, 'wxpay', ['WX_NATIVE']);
+      await s.gw.passages.enableWays(other.appId, 'wxpay', ['WX_NATIVE']);
       const otherClient = new MerchantClient({ baseUrl: s.url, mchNo: other.mchNo, appId: other.appId, appSecret: other.appSecret });
       const created = await otherClient.unifiedOrder({ mchOrderNo: orderNo('other'), wayCode: 'WX_NATIVE', amount: 300, currency: 'cny', subject: 'other', body: 'b', notifyUrl: receiver.url });
       other.payOrderId = (created.data as { payOrderId: string }).payOrderId;

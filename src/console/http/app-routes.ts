@@ -13,7 +13,7 @@ const AppsQuery = Type.Object({ mchNo: Type.Optional(Type.String({ maxLength: 32
  * whether it is set — never the value, not even a masked part of it (secrets are write-only).
  */
 export async function channelConfigsView(gw: Gateway, appId: string): Promise<Array<{ ifCode: string; params: Record<string, string>; secretsSet: Record<string, boolean>; ways: string[] }>> {
-  const ways = await gw.db.query<{ if_code: string; way_code: string }>(`SELECT if_code, way_code FROM app_pay_ways WHERE app_id = $1 AND state = 1 ORDER BY way_code`, [appId]);
+  const ways = await gw.db.query<{ if_code: string; way_code: string }>(`SELECT if_code, way_code FROM pay_passages WHERE app_id = $1 AND state = 1 ORDER BY way_code`, [appId]);
   const out = [];
   for (const ifCode of gw.descriptors.keys()) {
     const config = await gw.tenancy.getChannelConfig(appId, ifCode);

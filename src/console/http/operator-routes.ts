@@ -47,8 +47,11 @@ export function registerOperatorRoutes(api: FastifyInstance, gw: Gateway, s: Rea
     const secrets = Object.fromEntries(Object.entries(req.body.secrets ?? {}).filter(([, v]) => v !== ''));
     // Parameters are sent whole ('' clears one); secrets only when typed.
     await gw.tenancy.setChannelConfig(appId, ifCode, req.body.params ?? {}, secrets);
-    await gw.tenancy.enableWays(appId, ifCode, req.body.ways);
-    await gw.tenancy.disableWaysExcept(appId, ifCode, req.body.ways);
+    // Checked ways get a passage of this channel (default routing: priority 0, weight 100); unchecked ones are switched off.
+    await gw.passages.enableWays(appId, ifCode, req.body.ways);
+    for (const p of await gw.passages.list(appId)) {
+      if (p.ifCode === ifCode && p.enabled && !req.body.ways.includes(p.wayCode)) await gw.passages.upsert(appId, { wayCode: p.wayCode, ifCode, enabled: false });
+    }
     return { configs: await channelConfigsView(gw, appId) };
   });
 
