@@ -5,6 +5,7 @@ import { type Stack, orderNo, startStack, waitFor } from '../helpers/stack.ts';
 import { ALIPAY_UA, NO_BROWSER, WECHAT_UA, collectPageErrors, launchChromium, screenshot } from '../helpers/browser.ts';
 import { ensureDemoMerchant } from '../../src/demo.ts';
 import { startAlipaySimulator, type AlipaySimulator } from '../../src/channels/alipay/simulator/index.ts';
+import { startUnionPaySimulator } from '../../src/channels/unionpay/simulator/index.ts';
 
 type Data = Record<string, any>;
 
@@ -115,6 +116,29 @@ describe('QR_CASHIER cashier in Chromium', { skip: NO_BROWSER }, () => {
       assert.equal(await page.evaluate('window.__xss'), undefined);
       assert.match((await page.textContent('.subject')) ?? '', /<img src=x onerror=/);
       await context.close();
+    }
+  });
+
+  test('desktop, emulating 云闪付: UnionPay user authorisation, then the 云闪付 payment page pays YSF_JSAPI', async () => {
+    const up = await startUnionPaySimulator({ timeScale: 1000 });
+    try {
+      await ensureDemoMerchant(s.gw, s.sim, alipay, up);
+      const d = await cashierOrder('云闪付收银台', 321);
+      const page = await browser.newPage();
+      const errors = collectPageErrors(page);
+      await page.goto(d.payData);
+      await page.click('[data-testid=emulate-unionpay]');
+      await page.getByRole('button', { name: /Allow/ }).click();
+      await page.waitForURL((u) => u.toString().startsWith(up.baseUrl) && !u.toString().includes('userAuth'));
+      await screenshot(page, 'cashier-unionpay');
+      await page.getByRole('button', { name: /Pay/ }).click();
+      await waitFor('paid', async () => (await state(d.payOrderId)).state === 2);
+      const q = await state(d.payOrderId);
+      assert.deepEqual([q.wayCode, q.ifCode], ['YSF_JSAPI', 'ysfpay']);
+      assert.deepEqual(errors, []);
+      await page.close();
+    } finally {
+      await up.close();
     }
   });
 });
