@@ -83,7 +83,7 @@ const MESSAGES = {
   enabledWays: ['开通的支付方式', 'Enabled pay ways'],
   secretSet: ['已设置（留空则不修改）', 'set (leave blank to keep)'],
   secretUnset: ['未设置', 'not set'],
-  passagesLater: ['支付通道（优先级 / 权重）将在后续版本提供。', 'Pay passages (priority / weight) come in a later version.'],
+  passagesLater: ['勾选即为此渠道开通默认支付通道（优先级 0、权重 100）；优先级、权重、限额与费率请用管理 API 设置（docs/routing.md）。', 'A checked way gets a pay passage of this channel with default routing (priority 0, weight 100); priorities, weights, limits and fees are set with the admin API (docs/routing.md).'],
   fillSandboxKeys: ['填入沙箱密钥', 'Fill with sandbox keys'],
   sandboxKeys: ['渠道参数页的「填入沙箱密钥」按钮向模拟器申请新的商户密钥（也可用 npm run cli -- sandbox wechat register / sandbox alipay register）。', 'The "Fill with sandbox keys" button of a channel form asks the simulator for new merchant keys (or: npm run cli -- sandbox wechat register / sandbox alipay register).'],
   role: ['角色', 'Role'],
