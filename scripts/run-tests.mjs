@@ -41,6 +41,9 @@ if (only !== 'unit' && env.POLYPAY_TEST_SKIP_PG !== '1') {
   }
 }
 
+// The console pages are served from their Vite build (browser tests open them): build it if missing or stale.
+if (only !== 'unit') await (await import('./build-web.mjs')).buildWeb();
+
 console.log(`running ${files.length} test files${env.POLYPAY_TEST_SKIP_PG === '1' ? ' (PostgreSQL leg skipped)' : ''}`);
 // A test that hangs must fail, not hold CI until its deadline: no single test (or suite hook) may
 // take more than 20 minutes (the longest, the fault suite's crash scenario, takes about 2 in CI).

@@ -137,6 +137,14 @@ program.command('bill <appId> <ifCode> <date>').description('fetch, verify and s
 program.command('notifications').option('--order <id>').action((o) => admin('GET', `/notifications${o.order ? `?orderId=${o.order}` : ''}`));
 program.command('resend <notificationId>').action((id) => admin('POST', `/notifications/${id}/resend`));
 
+program
+  .command('console')
+  .description('operator and merchant consoles (http://127.0.0.1:9216/console/, /merchant/)')
+  .command('reset-password <username>')
+  .description('a new password for a console user (printed once); lifts a lockout')
+  .option('--merchant', 'a merchant-console user (default: operator)')
+  .action((username, o) => admin('POST', `/console-users/${o.merchant ? 'merchant' : 'operator'}/${encodeURIComponent(username)}/password`));
+
 const sandbox = program.command('sandbox').description('channel simulators (the sandbox)');
 registerWechatSandboxCommands(sandbox);
 registerAlipaySandboxCommands(sandbox);

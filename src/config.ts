@@ -32,6 +32,8 @@ export interface GatewayConfig {
   sandbox: { enabled: boolean; port: number; host: string; timeScale: number; alipayPort: number; unionpayPort: number };
   demo: { mchNo?: string; appId?: string; appSecret?: string };
   poolSize: number;
+  /** Operator and merchant consoles (docs/console.md). */
+  console: { maxFailedLogins: number; lockoutSeconds: number; sessionIdleSeconds: number };
   /** Pay passages: consecutive channel faults that open a passage's circuit breaker, and for how long. */
   breaker: { threshold: number; openSeconds: number };
 }
@@ -125,6 +127,11 @@ export function loadConfig(env: Source = process.env): GatewayConfig {
     },
     demo: { mchNo: get('POLYPAY_DEMO_MCH_NO'), appId: get('POLYPAY_DEMO_APP_ID'), appSecret: get('POLYPAY_DEMO_APP_SECRET') },
     poolSize: int('POLYPAY_DB_POOL_SIZE', 10, 1, 200),
+    console: {
+      maxFailedLogins: int('POLYPAY_CONSOLE_MAX_FAILED_LOGINS', 5, 1, 100),
+      lockoutSeconds: int('POLYPAY_CONSOLE_LOCKOUT_SECONDS', 900, 1, 7 * 86_400),
+      sessionIdleSeconds: int('POLYPAY_CONSOLE_SESSION_IDLE_SECONDS', 1800, 60, 7 * 86_400),
+    },
     breaker: { threshold: int('POLYPAY_BREAKER_THRESHOLD', 5, 1, 1000), openSeconds: int('POLYPAY_BREAKER_OPEN_SECONDS', 30, 1, 86_400) },
   };
   if (config.demo.appId && !/^[0-9A-Za-z_-]{4,64}$/.test(config.demo.appId)) problems.push('POLYPAY_DEMO_APP_ID must be 4–64 characters of [0-9A-Za-z_-]');

@@ -43,6 +43,9 @@ export async function ensureDemoMerchant(gw: Gateway, wechat: WechatPaySimulator
   if (wechat) await wireWechatSandbox(gw, appId, wechat);
   if (alipay) await wireAlipaySandbox(gw, appId, alipay);
   if (unionpay) await wireUnionPaySandbox(gw, appId, unionpay);
+  // QR_CASHIER: one code the payer opens in WeChat or Alipay (src/cashier/).
+  await gw.tenancy.setChannelConfig(appId, 'cashier', {}, {});
+  await gw.passages.enableWays(appId, 'cashier', ['QR_CASHIER']);
   return { mchNo, appId, appSecret: app!.appSecret };
 }
 

@@ -9,6 +9,8 @@ import { startAlipaySimulator, type AlipaySimulator } from './channels/alipay/si
 import { startUnionPaySimulator, type UnionPaySimulator } from './channels/unionpay/simulator/index.ts';
 import { printBanner } from './banner.ts';
 import { startAppAuthRefresher } from './channels/alipay/app-auth-service.ts';
+import { ensureConsoleAccounts } from './console/bootstrap.ts';
+import { registerSandboxKeyIssuers } from './console/sandbox-keys.ts';
 
 /**
  * `npm start`: the gateway on its embedded database (or DATABASE_URL), the sandbox channels
@@ -38,9 +40,14 @@ async function main(): Promise<void> {
   }
   const gw = await createGateway(config, { logger: log });
   const demo = await ensureDemoMerchant(gw, wechat, alipay, unionpay);
+  const consoleLogins = await ensureConsoleAccounts(gw, config.sandbox.enabled ? demo.mchNo : null);
+  if (wechat) gw.sandboxPages.push({ name: 'WeChat Pay', url: `${wechat.baseUrl}/sandbox/` });
+  if (alipay) gw.sandboxPages.push({ name: 'Alipay', url: `${alipay.baseUrl}/sandbox/` });
+  if (unionpay) gw.sandboxPages.push({ name: '云闪付 UnionPay', url: `${unionpay.baseUrl}/sandbox/` });
+  registerSandboxKeyIssuers(gw, { wechat, alipay });
   const url = await gw.start();
   const stopAlipayTokenUpkeep = startAppAuthRefresher(gw);
-  printBanner({ url, config, demo, sandboxUrl: wechat?.baseUrl ?? null, alipaySandboxUrl: alipay?.baseUrl ?? null, unionpaySandboxUrl: unionpay?.baseUrl ?? null });
+  printBanner({ url, config, demo, sandboxUrl: wechat?.baseUrl ?? null, alipaySandboxUrl: alipay?.baseUrl ?? null, unionpaySandboxUrl: unionpay?.baseUrl ?? null, consoleLogins });
   // A second demo app on WeChat Pay API v2 (XML, mutual TLS refunds, Native 模式一 product VIP001), see docs/configuration.md.
   if (wechat) {
     const v2 = await ensureWechatV2DemoApp(gw, wechat, demo.mchNo);

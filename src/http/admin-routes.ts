@@ -98,5 +98,14 @@ export function registerAdminRoutes(app: FastifyInstance, gw: Gateway): void {
       if (!Number.isSafeInteger(id) || !(await gw.notifications.resend(id))) throw new ApiError('NOT_FOUND', `notification ${req.params.id}`);
       return { resent: id };
     });
+
+    // A console password nobody knows any more (the banner shows it once): a new one, shown in this answer.
+    admin.post<{ Params: { realm: string; username: string } }>('/console-users/:realm/:username/password', { schema: { tags: TAG, security, summary: 'Console: reset a user\'s password (lifts a lockout, ends its sessions)' } }, async (req) => {
+      const realm = req.params.realm === 'merchant' ? 'merchant' : req.params.realm === 'operator' ? 'operator' : null;
+      if (!realm) throw new ApiError('PARAM_INVALID', 'realm must be operator or merchant');
+      const user = (await gw.consoleAccounts.listUsers(realm)).find((u) => u.username === req.params.username);
+      if (!user) throw new ApiError('NOT_FOUND', `${realm} user ${req.params.username}`);
+      return { realm, username: user.username, password: await gw.consoleAccounts.resetPassword(realm, user.id) };
+    });
   }, { prefix: '/admin/v1' });
 }

@@ -11,7 +11,10 @@ export function esc(value: unknown): string {
   return String(value ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
-export const PAGE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+// form-action admits http(s): Chromium applies it to the redirect after a form post too, and some
+// buttons send the payer back to the merchant (云闪付's userAuth → redirectUrl; found by
+// test/e2e/cashier.browser.test.ts).
+export const PAGE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; form-action 'self' http: https:; base-uri 'none'; frame-ancestors 'none'";
 
 const style = (accent: string): string => `body{font-family:-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;margin:0;background:#f4f4f4;color:#222}main{max-width:560px;margin:0 auto;padding:16px}
 .card{background:#fff;border-radius:8px;padding:16px;margin-bottom:12px}h1{font-size:18px;margin:0 0 12px}.amount{font-size:32px;font-weight:600;margin:8px 0}
