@@ -6,8 +6,11 @@ import { createLogger } from './logger.ts';
 import { ensureDemoMerchant, ensureWechatV2DemoApp } from './demo.ts';
 import { startWechatPaySimulator, type WechatPaySimulator } from './channels/wechat-pay/simulator/index.ts';
 import { startAlipaySimulator, type AlipaySimulator } from './channels/alipay/simulator/index.ts';
+import { startUnionPaySimulator, type UnionPaySimulator } from './channels/unionpay/simulator/index.ts';
 import { printBanner } from './banner.ts';
 import { startAppAuthRefresher } from './channels/alipay/app-auth-service.ts';
+import { ensureConsoleAccounts } from './console/bootstrap.ts';
+import { registerSandboxKeyIssuers } from './console/sandbox-keys.ts';
 
 /**
  * `npm start`: the gateway on its embedded database (or DATABASE_URL), the sandbox channels
@@ -27,17 +30,24 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
   let wechat: WechatPaySimulator | null = null;
   let alipay: AlipaySimulator | null = null;
+  let unionpay: UnionPaySimulator | null = null;
   if (config.sandbox.enabled) {
     const dir = join(config.dataDir, 'sandbox');
     mkdirSync(dir, { recursive: true });
     wechat = await startWechatPaySimulator({ port: config.sandbox.port, host: config.sandbox.host, timeScale: config.sandbox.timeScale, stateFile: join(dir, 'wechatpay.json'), logger: log.child({ svc: 'sandbox-wechatpay' }) });
     alipay = await startAlipaySimulator({ port: config.sandbox.alipayPort, host: config.sandbox.host, timeScale: config.sandbox.timeScale, stateFile: join(dir, 'alipay.json'), logger: log.child({ svc: 'sandbox-alipay' }) });
+    unionpay = await startUnionPaySimulator({ port: config.sandbox.unionpayPort, host: config.sandbox.host, timeScale: config.sandbox.timeScale, stateFile: join(dir, 'unionpay.json'), logger: log.child({ svc: 'sandbox-unionpay' }) });
   }
   const gw = await createGateway(config, { logger: log });
-  const demo = await ensureDemoMerchant(gw, wechat, alipay);
+  const demo = await ensureDemoMerchant(gw, wechat, alipay, unionpay);
+  const consoleLogins = await ensureConsoleAccounts(gw, config.sandbox.enabled ? demo.mchNo : null);
+  if (wechat) gw.sandboxPages.push({ name: 'WeChat Pay', url: `${wechat.baseUrl}/sandbox/` });
+  if (alipay) gw.sandboxPages.push({ name: 'Alipay', url: `${alipay.baseUrl}/sandbox/` });
+  if (unionpay) gw.sandboxPages.push({ name: '云闪付 UnionPay', url: `${unionpay.baseUrl}/sandbox/` });
+  registerSandboxKeyIssuers(gw, { wechat, alipay });
   const url = await gw.start();
   const stopAlipayTokenUpkeep = startAppAuthRefresher(gw);
-  printBanner({ url, config, demo, sandboxUrl: wechat?.baseUrl ?? null, alipaySandboxUrl: alipay?.baseUrl ?? null });
+  printBanner({ url, config, demo, sandboxUrl: wechat?.baseUrl ?? null, alipaySandboxUrl: alipay?.baseUrl ?? null, unionpaySandboxUrl: unionpay?.baseUrl ?? null, consoleLogins });
   // A second demo app on WeChat Pay API v2 (XML, mutual TLS refunds, Native 模式一 product VIP001), see docs/configuration.md.
   if (wechat) {
     const v2 = await ensureWechatV2DemoApp(gw, wechat, demo.mchNo);
@@ -53,6 +63,7 @@ async function main(): Promise<void> {
     await gw.stop();
     await wechat?.close();
     await alipay?.close();
+    await unionpay?.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
