@@ -20,7 +20,7 @@ import { configureGateway, newAdminToken, newMasterKey, startGateway, startRecei
  *   npm run bench -- --quick             ~1 minute (3 s phases)
  *   npm run bench -- --prefill 1000000   cost growth: half-load latency before and after 1 M orders
  *   npm run bench -- --json out.json     all figures as JSON (bench/median.ts takes several)
- *   npm run bench -- --cpu-prof dir      V8 CPU profile of the gateway (bench/profile.ts summarises it)
+ *   npm run bench -- --cpu-prof dir      V8 CPU profiles of the gateway and the simulator (bench/profile.ts summarises one)
  *   --connections N (default 32), BENCH_POOL=n (gateway pool, default 10 like POLYPAY_DB_POOL_SIZE)
  */
 
@@ -88,7 +88,7 @@ async function main(): Promise<void> {
   const database = db ? `PostgreSQL ${await serverVersion(serverUrl)}` : `PGlite ${JSON.parse(readFileSync('node_modules/@electric-sql/pglite/package.json', 'utf8')).version as string} (embedded)`;
   log(`${database}${db ? ` (database ${db.name})` : ''}; phases of ${PHASE_S} s, ${CONNECTIONS} connections, gateway pool ${POOL}`);
 
-  const sim = await startSimulator(dir);
+  const sim = await startSimulator(dir, CPU_PROF ? resolve(CPU_PROF) : undefined);
   cleanups.push(() => stopChild(sim.child));
   const receiver = await startReceiver();
   cleanups.push(() => stopChild(receiver.child));
@@ -184,7 +184,7 @@ async function main(): Promise<void> {
   await cleanup();
   if (CPU_PROF) {
     writeFileSync(join(resolve(CPU_PROF), 'phases.json'), `${JSON.stringify(windows, null, 2)}\n`);
-    log(`gateway CPU profile written to ${resolve(CPU_PROF)} (summary of one phase: node --import tsx bench/profile.ts <file> --phase 'create-order saturation')`);
+    log(`CPU profiles of the gateway in ${resolve(CPU_PROF)}, of the simulator in ${join(resolve(CPU_PROF), 'simulator')} (summary of one phase: node --import tsx bench/profile.ts <file> --phase 'create-order saturation')`);
   }
 
   const cores = cpus().length;
