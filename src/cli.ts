@@ -9,6 +9,7 @@ import { MerchantClient } from './merchant-api/client.ts';
 import { verifySignature } from './merchant-api/sign.ts';
 import { registerWechatSandboxCommands } from './channels/wechat-pay/simulator/cli.ts';
 import { registerAlipaySandboxCommands } from './channels/alipay/simulator/cli.ts';
+import { registerShengpaySandboxCommands } from './channels/shengpay/simulator/cli.ts';
 
 const program = new Command('polypay').description('Polypay command line: merchant API calls, a demo notify receiver, admin and sandbox tools');
 
@@ -135,6 +136,7 @@ program.command('resend <notificationId>').action((id) => admin('POST', `/notifi
 const sandbox = program.command('sandbox').description('channel simulators (the sandbox)');
 registerWechatSandboxCommands(sandbox);
 registerAlipaySandboxCommands(sandbox);
+registerShengpaySandboxCommands(sandbox);
 
 program.parseAsync().catch((err) => {
   console.error((err as Error).message);

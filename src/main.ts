@@ -8,6 +8,8 @@ import { startWechatPaySimulator, type WechatPaySimulator } from './channels/wec
 import { startAlipaySimulator, type AlipaySimulator } from './channels/alipay/simulator/index.ts';
 import { printBanner } from './banner.ts';
 import { startAppAuthRefresher } from './channels/alipay/app-auth-service.ts';
+import { startShengpaySimulator, type ShengpaySimulator } from './channels/shengpay/simulator/index.ts';
+import { ensureAcquirerDemo } from './demo-acquirers.ts';
 
 /**
  * `npm start`: the gateway on its embedded database (or DATABASE_URL), the sandbox channels
@@ -27,11 +29,13 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
   let wechat: WechatPaySimulator | null = null;
   let alipay: AlipaySimulator | null = null;
+  let shengpay: ShengpaySimulator | null = null;
   if (config.sandbox.enabled) {
     const dir = join(config.dataDir, 'sandbox');
     mkdirSync(dir, { recursive: true });
     wechat = await startWechatPaySimulator({ port: config.sandbox.port, host: config.sandbox.host, timeScale: config.sandbox.timeScale, stateFile: join(dir, 'wechatpay.json'), logger: log.child({ svc: 'sandbox-wechatpay' }) });
     alipay = await startAlipaySimulator({ port: config.sandbox.alipayPort, host: config.sandbox.host, timeScale: config.sandbox.timeScale, stateFile: join(dir, 'alipay.json'), logger: log.child({ svc: 'sandbox-alipay' }) });
+    shengpay = await startShengpaySimulator({ port: config.sandbox.shengpayPort, host: config.sandbox.host, timeScale: config.sandbox.timeScale, stateFile: join(dir, 'shengpay.json'), logger: log.child({ svc: 'sandbox-shengpay' }) });
   }
   const gw = await createGateway(config, { logger: log });
   const demo = await ensureDemoMerchant(gw, wechat, alipay);
@@ -43,6 +47,11 @@ async function main(): Promise<void> {
     const v2 = await ensureWechatV2DemoApp(gw, wechat, demo.mchNo);
     process.stdout.write(`WeChat Pay API v2 demo app (same merchant): POLYPAY_APP_ID=${v2.appId} POLYPAY_APP_SECRET=${v2.appSecret}\n`);
   }
+  // Acquirer sandboxes (盛付通 …): the main app takes their ways nobody else serves; one app each serves all of them.
+  for (const app of await ensureAcquirerDemo(gw, { shengpay }, demo)) {
+    process.stdout.write(`${app.appId} demo app (same merchant): POLYPAY_APP_ID=${app.appId} POLYPAY_APP_SECRET=${app.appSecret}\n`);
+  }
+  if (shengpay) process.stdout.write(`Shengpay simulator at ${shengpay.baseUrl}/sandbox/ — first payment: pay create --way UP_QR --amount 100 …, then: npm run cli -- sandbox shengpay pay <payData>\n`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -53,6 +62,7 @@ async function main(): Promise<void> {
     await gw.stop();
     await wechat?.close();
     await alipay?.close();
+    await shengpay?.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));

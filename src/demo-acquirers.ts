@@ -1,0 +1,69 @@
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import type { Gateway } from './gateway.ts';
+import type { DemoCredentials } from './demo.ts';
+import type { ShengpaySimulator } from './channels/shengpay/simulator/index.ts';
+import { SHENGPAY_WAYS } from './channels/shengpay/protocol.ts';
+import { DEMO_WECHAT_APPIDS } from './demo.ts';
+
+/**
+ * The demo merchant on the acquirer sandboxes (盛付通, 京东支付, 农业银行). Its main app gets each
+ * acquirer's configuration, but only the ways no other channel already serves there (a way has one
+ * channel per app until pay passages exist); one extra app per acquirer serves every way of that
+ * acquirer, so each can be tried by hand. Keys already stored are kept across restarts.
+ */
+
+export const DEMO_SHENGPAY_APP_ID = 'demo-shengpay';
+export const DEMO_SHENGPAY_MCH_ID = '11800001';
+/** Shengpay ways the main demo app takes from Shengpay: WeChat and Alipay serve the others there. */
+export const DEMO_MAIN_SHENGPAY_WAYS = ['UP_QR', 'UP_BAR', 'YSF_BAR'] as const;
+
+export interface AcquirerSandboxes {
+  shengpay?: ShengpaySimulator | null;
+}
+
+function publicOf(privateKeyPem: string): { publicKeyPem: string } {
+  return { publicKeyPem: createPublicKey(createPrivateKey(privateKeyPem)).export({ type: 'spki', format: 'pem' }).toString() };
+}
+
+/** An app of the demo merchant (created once; its secret is printed only when created, then read back). */
+async function demoApp(gw: Gateway, mchNo: string, appId: string, name: string): Promise<DemoCredentials> {
+  await gw.tenancy.createApp({ mchNo, appId, name });
+  const app = await gw.tenancy.getApp(appId);
+  if (!app) throw new Error(`demo app ${appId} could not be created`);
+  return { mchNo, appId, appSecret: app.appSecret };
+}
+
+/** The sandbox merchant's key as some app already stores it: every demo app shares one sandbox merchant. */
+async function storedSecret(gw: Gateway, appIds: string[], ifCode: string, name: string): Promise<string | undefined> {
+  for (const appId of appIds) {
+    const v = (await gw.tenancy.getChannelConfig(appId, ifCode))?.secrets[name];
+    if (v) return v;
+  }
+  return undefined;
+}
+
+async function wireShengpay(gw: Gateway, sim: ShengpaySimulator, appId: string, ways: readonly string[], mainAppId: string): Promise<void> {
+  const stored = await storedSecret(gw, [appId, mainAppId], 'shengpay', 'privateKey');
+  const creds = await sim.registerMerchant({ merchantId: DEMO_SHENGPAY_MCH_ID, name: 'Polypay 演示商户', ...(stored ? publicOf(stored) : { newKey: true }) });
+  const privateKey = creds.privateKeyPem ?? stored;
+  if (!privateKey) throw new Error('the Shengpay sandbox returned no merchant key');
+  await gw.tenancy.setChannelConfig(
+    appId,
+    'shengpay',
+    { mchId: creds.merchantId, shengpayPublicKey: creds.shengpayPublicKeyPem, signType: 'RSA', wxAppId: DEMO_WECHAT_APPIDS.jsapi, wxLiteAppId: DEMO_WECHAT_APPIDS.lite, baseUrl: sim.baseUrl },
+    { privateKey },
+  );
+  await gw.tenancy.enableWays(appId, 'shengpay', ways);
+}
+
+/** Wires every running acquirer sandbox; returns the extra apps' credentials (for the start banner). */
+export async function ensureAcquirerDemo(gw: Gateway, sims: AcquirerSandboxes, main: DemoCredentials): Promise<DemoCredentials[]> {
+  const apps: DemoCredentials[] = [];
+  if (sims.shengpay) {
+    await wireShengpay(gw, sims.shengpay, main.appId, DEMO_MAIN_SHENGPAY_WAYS, main.appId);
+    const app = await demoApp(gw, main.mchNo, DEMO_SHENGPAY_APP_ID, 'Demo app (盛付通 Shengpay: every way)');
+    await wireShengpay(gw, sims.shengpay, app.appId, SHENGPAY_WAYS, main.appId);
+    apps.push(app);
+  }
+  return apps;
+}
