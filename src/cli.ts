@@ -10,6 +10,7 @@ import { verifySignature } from './merchant-api/sign.ts';
 import { registerWechatSandboxCommands } from './channels/wechat-pay/simulator/cli.ts';
 import { registerAlipaySandboxCommands } from './channels/alipay/simulator/cli.ts';
 import { registerShengpaySandboxCommands } from './channels/shengpay/simulator/cli.ts';
+import { registerJdpaySandboxCommands } from './channels/jdpay/simulator/cli.ts';
 
 const program = new Command('polypay').description('Polypay command line: merchant API calls, a demo notify receiver, admin and sandbox tools');
 
@@ -137,6 +138,7 @@ const sandbox = program.command('sandbox').description('channel simulators (the 
 registerWechatSandboxCommands(sandbox);
 registerAlipaySandboxCommands(sandbox);
 registerShengpaySandboxCommands(sandbox);
+registerJdpaySandboxCommands(sandbox);
 
 program.parseAsync().catch((err) => {
   console.error((err as Error).message);

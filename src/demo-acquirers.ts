@@ -3,6 +3,8 @@ import type { Gateway } from './gateway.ts';
 import type { DemoCredentials } from './demo.ts';
 import type { ShengpaySimulator } from './channels/shengpay/simulator/index.ts';
 import { SHENGPAY_WAYS } from './channels/shengpay/protocol.ts';
+import type { JdpaySimulator } from './channels/jdpay/simulator/index.ts';
+import { JDPAY_WAYS } from './channels/jdpay/protocol.ts';
 import { DEMO_WECHAT_APPIDS } from './demo.ts';
 
 /**
@@ -17,8 +19,14 @@ export const DEMO_SHENGPAY_MCH_ID = '11800001';
 /** Shengpay ways the main demo app takes from Shengpay: WeChat and Alipay serve the others there. */
 export const DEMO_MAIN_SHENGPAY_WAYS = ['UP_QR', 'UP_BAR', 'YSF_BAR'] as const;
 
+export const DEMO_JDPAY_APP_ID = 'demo-jdpay';
+export const DEMO_JDPAY_MERCHANT = '110025845001';
+/** JD ways the main demo app takes from JD Pay: its own wallet (WX_NATIVE and ALI_QR stay with WeChat and Alipay there). */
+export const DEMO_MAIN_JDPAY_WAYS = ['JD_H5', 'JD_PC', 'JD_QR', 'JD_APP'] as const;
+
 export interface AcquirerSandboxes {
   shengpay?: ShengpaySimulator | null;
+  jdpay?: JdpaySimulator | null;
 }
 
 function publicOf(privateKeyPem: string): { publicKeyPem: string } {
@@ -56,6 +64,16 @@ async function wireShengpay(gw: Gateway, sim: ShengpaySimulator, appId: string, 
   await gw.tenancy.enableWays(appId, 'shengpay', ways);
 }
 
+async function wireJdpay(gw: Gateway, sim: JdpaySimulator, appId: string, ways: readonly string[], mainAppId: string): Promise<void> {
+  const stored = await storedSecret(gw, [appId, mainAppId], 'jdpay', 'privateKey');
+  const desKey = await storedSecret(gw, [appId, mainAppId], 'jdpay', 'desKey');
+  const creds = await sim.registerMerchant({ merchantId: DEMO_JDPAY_MERCHANT, name: 'Polypay 演示商户', ...(stored ? publicOf(stored) : { newKey: true }), ...(desKey ? { desKey } : {}) });
+  const privateKey = creds.privateKeyPem ?? stored;
+  if (!privateKey) throw new Error('the JD Pay sandbox returned no merchant key');
+  await gw.tenancy.setChannelConfig(appId, 'jdpay', { merchant: creds.merchantId, jdPublicKey: creds.jdPublicKeyPem, baseUrl: sim.baseUrl }, { privateKey, desKey: creds.desKey });
+  await gw.tenancy.enableWays(appId, 'jdpay', ways);
+}
+
 /** Wires every running acquirer sandbox; returns the extra apps' credentials (for the start banner). */
 export async function ensureAcquirerDemo(gw: Gateway, sims: AcquirerSandboxes, main: DemoCredentials): Promise<DemoCredentials[]> {
   const apps: DemoCredentials[] = [];
@@ -63,6 +81,12 @@ export async function ensureAcquirerDemo(gw: Gateway, sims: AcquirerSandboxes, m
     await wireShengpay(gw, sims.shengpay, main.appId, DEMO_MAIN_SHENGPAY_WAYS, main.appId);
     const app = await demoApp(gw, main.mchNo, DEMO_SHENGPAY_APP_ID, 'Demo app (盛付通 Shengpay: every way)');
     await wireShengpay(gw, sims.shengpay, app.appId, SHENGPAY_WAYS, main.appId);
+    apps.push(app);
+  }
+  if (sims.jdpay) {
+    await wireJdpay(gw, sims.jdpay, main.appId, DEMO_MAIN_JDPAY_WAYS, main.appId);
+    const app = await demoApp(gw, main.mchNo, DEMO_JDPAY_APP_ID, 'Demo app (京东支付 JD Pay: every way)');
+    await wireJdpay(gw, sims.jdpay, app.appId, JDPAY_WAYS, main.appId);
     apps.push(app);
   }
   return apps;

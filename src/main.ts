@@ -9,6 +9,7 @@ import { startAlipaySimulator, type AlipaySimulator } from './channels/alipay/si
 import { printBanner } from './banner.ts';
 import { startAppAuthRefresher } from './channels/alipay/app-auth-service.ts';
 import { startShengpaySimulator, type ShengpaySimulator } from './channels/shengpay/simulator/index.ts';
+import { startJdpaySimulator, type JdpaySimulator } from './channels/jdpay/simulator/index.ts';
 import { ensureAcquirerDemo } from './demo-acquirers.ts';
 
 /**
@@ -30,12 +31,14 @@ async function main(): Promise<void> {
   let wechat: WechatPaySimulator | null = null;
   let alipay: AlipaySimulator | null = null;
   let shengpay: ShengpaySimulator | null = null;
+  let jdpay: JdpaySimulator | null = null;
   if (config.sandbox.enabled) {
     const dir = join(config.dataDir, 'sandbox');
     mkdirSync(dir, { recursive: true });
     wechat = await startWechatPaySimulator({ port: config.sandbox.port, host: config.sandbox.host, timeScale: config.sandbox.timeScale, stateFile: join(dir, 'wechatpay.json'), logger: log.child({ svc: 'sandbox-wechatpay' }) });
     alipay = await startAlipaySimulator({ port: config.sandbox.alipayPort, host: config.sandbox.host, timeScale: config.sandbox.timeScale, stateFile: join(dir, 'alipay.json'), logger: log.child({ svc: 'sandbox-alipay' }) });
     shengpay = await startShengpaySimulator({ port: config.sandbox.shengpayPort, host: config.sandbox.host, timeScale: config.sandbox.timeScale, stateFile: join(dir, 'shengpay.json'), logger: log.child({ svc: 'sandbox-shengpay' }) });
+    jdpay = await startJdpaySimulator({ port: config.sandbox.jdpayPort, host: config.sandbox.host, timeScale: config.sandbox.timeScale, stateFile: join(dir, 'jdpay.json'), logger: log.child({ svc: 'sandbox-jdpay' }) });
   }
   const gw = await createGateway(config, { logger: log });
   const demo = await ensureDemoMerchant(gw, wechat, alipay);
@@ -48,10 +51,11 @@ async function main(): Promise<void> {
     process.stdout.write(`WeChat Pay API v2 demo app (same merchant): POLYPAY_APP_ID=${v2.appId} POLYPAY_APP_SECRET=${v2.appSecret}\n`);
   }
   // Acquirer sandboxes (盛付通 …): the main app takes their ways nobody else serves; one app each serves all of them.
-  for (const app of await ensureAcquirerDemo(gw, { shengpay }, demo)) {
+  for (const app of await ensureAcquirerDemo(gw, { shengpay, jdpay }, demo)) {
     process.stdout.write(`${app.appId} demo app (same merchant): POLYPAY_APP_ID=${app.appId} POLYPAY_APP_SECRET=${app.appSecret}\n`);
   }
   if (shengpay) process.stdout.write(`Shengpay simulator at ${shengpay.baseUrl}/sandbox/ — first payment: pay create --way UP_QR --amount 100 …, then: npm run cli -- sandbox shengpay pay <payData>\n`);
+  if (jdpay) process.stdout.write(`JD Pay simulator at ${jdpay.baseUrl}/sandbox/ — first payment: pay create --way JD_QR --amount 100 …, then: npm run cli -- sandbox jdpay pay <payData>\n`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -63,6 +67,7 @@ async function main(): Promise<void> {
     await wechat?.close();
     await alipay?.close();
     await shengpay?.close();
+    await jdpay?.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
