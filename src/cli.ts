@@ -11,6 +11,7 @@ import { registerWechatSandboxCommands } from './channels/wechat-pay/simulator/c
 import { registerAlipaySandboxCommands } from './channels/alipay/simulator/cli.ts';
 import { registerShengpaySandboxCommands } from './channels/shengpay/simulator/cli.ts';
 import { registerJdpaySandboxCommands } from './channels/jdpay/simulator/cli.ts';
+import { registerAbcSandboxCommands } from './channels/abcpay/simulator/cli.ts';
 
 const program = new Command('polypay').description('Polypay command line: merchant API calls, a demo notify receiver, admin and sandbox tools');
 
@@ -139,6 +140,7 @@ registerWechatSandboxCommands(sandbox);
 registerAlipaySandboxCommands(sandbox);
 registerShengpaySandboxCommands(sandbox);
 registerJdpaySandboxCommands(sandbox);
+registerAbcSandboxCommands(sandbox);
 
 program.parseAsync().catch((err) => {
   console.error((err as Error).message);

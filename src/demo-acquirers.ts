@@ -5,6 +5,8 @@ import type { ShengpaySimulator } from './channels/shengpay/simulator/index.ts';
 import { SHENGPAY_WAYS } from './channels/shengpay/protocol.ts';
 import type { JdpaySimulator } from './channels/jdpay/simulator/index.ts';
 import { JDPAY_WAYS } from './channels/jdpay/protocol.ts';
+import type { AbcSimulator } from './channels/abcpay/simulator/index.ts';
+import { ABCPAY_WAYS } from './channels/abcpay/protocol.ts';
 import { DEMO_WECHAT_APPIDS } from './demo.ts';
 
 /**
@@ -24,9 +26,15 @@ export const DEMO_JDPAY_MERCHANT = '110025845001';
 /** JD ways the main demo app takes from JD Pay: its own wallet (WX_NATIVE and ALI_QR stay with WeChat and Alipay there). */
 export const DEMO_MAIN_JDPAY_WAYS = ['JD_H5', 'JD_PC', 'JD_QR', 'JD_APP'] as const;
 
+export const DEMO_ABC_APP_ID = 'demo-abc';
+export const DEMO_ABC_MERCHANT = '103881636900016';
+/** ABC ways the main demo app takes from ABC: the one code (QR_CASHIER) and 掌银 (the QR ways stay with WeChat, Alipay and Shengpay there). */
+export const DEMO_MAIN_ABC_WAYS = ['QR_CASHIER', 'ABC_APP'] as const;
+
 export interface AcquirerSandboxes {
   shengpay?: ShengpaySimulator | null;
   jdpay?: JdpaySimulator | null;
+  abc?: AbcSimulator | null;
 }
 
 function publicOf(privateKeyPem: string): { publicKeyPem: string } {
@@ -74,6 +82,15 @@ async function wireJdpay(gw: Gateway, sim: JdpaySimulator, appId: string, ways: 
   await gw.tenancy.enableWays(appId, 'jdpay', ways);
 }
 
+async function wireAbc(gw: Gateway, sim: AbcSimulator, appId: string, ways: readonly string[], mainAppId: string): Promise<void> {
+  const stored = await storedSecret(gw, [appId, mainAppId], 'abcpay', 'privateKey');
+  const creds = await sim.registerMerchant({ merchantId: DEMO_ABC_MERCHANT, name: 'Polypay 演示商户', ...(stored ? publicOf(stored) : { newKey: true }) });
+  const privateKey = creds.privateKeyPem ?? stored;
+  if (!privateKey) throw new Error('the ABC sandbox returned no merchant key');
+  await gw.tenancy.setChannelConfig(appId, 'abcpay', { merchantId: creds.merchantId, trustpayCert: creds.trustpayPublicKeyPem, baseUrl: sim.baseUrl }, { privateKey });
+  await gw.tenancy.enableWays(appId, 'abcpay', ways);
+}
+
 /** Wires every running acquirer sandbox; returns the extra apps' credentials (for the start banner). */
 export async function ensureAcquirerDemo(gw: Gateway, sims: AcquirerSandboxes, main: DemoCredentials): Promise<DemoCredentials[]> {
   const apps: DemoCredentials[] = [];
@@ -87,6 +104,12 @@ export async function ensureAcquirerDemo(gw: Gateway, sims: AcquirerSandboxes, m
     await wireJdpay(gw, sims.jdpay, main.appId, DEMO_MAIN_JDPAY_WAYS, main.appId);
     const app = await demoApp(gw, main.mchNo, DEMO_JDPAY_APP_ID, 'Demo app (京东支付 JD Pay: every way)');
     await wireJdpay(gw, sims.jdpay, app.appId, JDPAY_WAYS, main.appId);
+    apps.push(app);
+  }
+  if (sims.abc) {
+    await wireAbc(gw, sims.abc, main.appId, DEMO_MAIN_ABC_WAYS, main.appId);
+    const app = await demoApp(gw, main.mchNo, DEMO_ABC_APP_ID, 'Demo app (农业银行 ABC: every way)');
+    await wireAbc(gw, sims.abc, app.appId, ABCPAY_WAYS, main.appId);
     apps.push(app);
   }
   return apps;

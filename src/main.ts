@@ -10,6 +10,7 @@ import { printBanner } from './banner.ts';
 import { startAppAuthRefresher } from './channels/alipay/app-auth-service.ts';
 import { startShengpaySimulator, type ShengpaySimulator } from './channels/shengpay/simulator/index.ts';
 import { startJdpaySimulator, type JdpaySimulator } from './channels/jdpay/simulator/index.ts';
+import { startAbcSimulator, type AbcSimulator } from './channels/abcpay/simulator/index.ts';
 import { ensureAcquirerDemo } from './demo-acquirers.ts';
 
 /**
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
   let alipay: AlipaySimulator | null = null;
   let shengpay: ShengpaySimulator | null = null;
   let jdpay: JdpaySimulator | null = null;
+  let abc: AbcSimulator | null = null;
   if (config.sandbox.enabled) {
     const dir = join(config.dataDir, 'sandbox');
     mkdirSync(dir, { recursive: true });
@@ -39,6 +41,7 @@ async function main(): Promise<void> {
     alipay = await startAlipaySimulator({ port: config.sandbox.alipayPort, host: config.sandbox.host, timeScale: config.sandbox.timeScale, stateFile: join(dir, 'alipay.json'), logger: log.child({ svc: 'sandbox-alipay' }) });
     shengpay = await startShengpaySimulator({ port: config.sandbox.shengpayPort, host: config.sandbox.host, timeScale: config.sandbox.timeScale, stateFile: join(dir, 'shengpay.json'), logger: log.child({ svc: 'sandbox-shengpay' }) });
     jdpay = await startJdpaySimulator({ port: config.sandbox.jdpayPort, host: config.sandbox.host, timeScale: config.sandbox.timeScale, stateFile: join(dir, 'jdpay.json'), logger: log.child({ svc: 'sandbox-jdpay' }) });
+    abc = await startAbcSimulator({ port: config.sandbox.abcPort, host: config.sandbox.host, timeScale: config.sandbox.timeScale, stateFile: join(dir, 'abc.json'), logger: log.child({ svc: 'sandbox-abc' }) });
   }
   const gw = await createGateway(config, { logger: log });
   const demo = await ensureDemoMerchant(gw, wechat, alipay);
@@ -51,11 +54,12 @@ async function main(): Promise<void> {
     process.stdout.write(`WeChat Pay API v2 demo app (same merchant): POLYPAY_APP_ID=${v2.appId} POLYPAY_APP_SECRET=${v2.appSecret}\n`);
   }
   // Acquirer sandboxes (盛付通 …): the main app takes their ways nobody else serves; one app each serves all of them.
-  for (const app of await ensureAcquirerDemo(gw, { shengpay, jdpay }, demo)) {
+  for (const app of await ensureAcquirerDemo(gw, { shengpay, jdpay, abc }, demo)) {
     process.stdout.write(`${app.appId} demo app (same merchant): POLYPAY_APP_ID=${app.appId} POLYPAY_APP_SECRET=${app.appSecret}\n`);
   }
   if (shengpay) process.stdout.write(`Shengpay simulator at ${shengpay.baseUrl}/sandbox/ — first payment: pay create --way UP_QR --amount 100 …, then: npm run cli -- sandbox shengpay pay <payData>\n`);
   if (jdpay) process.stdout.write(`JD Pay simulator at ${jdpay.baseUrl}/sandbox/ — first payment: pay create --way JD_QR --amount 100 …, then: npm run cli -- sandbox jdpay pay <payData>\n`);
+  if (abc) process.stdout.write(`ABC simulator at ${abc.baseUrl}/sandbox/ — first payment: pay create --way QR_CASHIER --amount 100 …, then: npm run cli -- sandbox abc pay <payData> --wallet WECHAT\n`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -68,6 +72,7 @@ async function main(): Promise<void> {
     await alipay?.close();
     await shengpay?.close();
     await jdpay?.close();
+    await abc?.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -17,3 +17,9 @@ export function parseCompactChinaTime(value: string): Date | undefined {
   const ms = Date.UTC(Number(value.slice(0, 4)), Number(value.slice(4, 6)) - 1, Number(value.slice(6, 8)), Number(value.slice(8, 10)), Number(value.slice(10, 12)), Number(value.slice(12, 14))) - OFFSET_MS;
   return Number.isNaN(ms) || compactChinaTime(ms) !== value ? undefined : new Date(ms);
 }
+
+/** yyyy/MM/dd and HH:mm:ss (农业银行 TrustPay). */
+export function slashedChinaDateTime(ms: number): { date: string; time: string } {
+  const iso = new Date(ms + OFFSET_MS).toISOString();
+  return { date: iso.slice(0, 10).replace(/-/g, '/'), time: iso.slice(11, 19) };
+}

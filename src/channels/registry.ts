@@ -3,6 +3,7 @@ import { wechatPayDescriptor } from './wechat-pay/index.ts';
 import { alipayDescriptor } from './alipay/index.ts';
 import { shengpayDescriptor } from './shengpay/index.ts';
 import { jdpayDescriptor } from './jdpay/index.ts';
+import { abcpayDescriptor } from './abcpay/index.ts';
 
 /** The one list of installed channels (one folder each). A new channel is one more line here. */
-export const CHANNELS: readonly ChannelDescriptor[] = [wechatPayDescriptor, alipayDescriptor, shengpayDescriptor, jdpayDescriptor];
+export const CHANNELS: readonly ChannelDescriptor[] = [wechatPayDescriptor, alipayDescriptor, shengpayDescriptor, jdpayDescriptor, abcpayDescriptor];

@@ -22,16 +22,20 @@ function derPrivateKey(der: Buffer): KeyObject {
   }
 }
 
-/** A public key as PEM (SPKI or PKCS#1), an X.509 certificate PEM (its key), or bare base64 SPKI. */
+/** A public key as PEM (SPKI or PKCS#1), an X.509 certificate (PEM or bare base64 DER, e.g. a .cer): its key, or bare base64 SPKI. */
 export function loadRsaPublicKey(text: string): KeyObject {
   const t = text.trim();
-  const key = t.includes('BEGIN CERTIFICATE')
-    ? new X509Certificate(t).publicKey
-    : t.startsWith('-----')
-      ? createPublicKey(t)
-      : createPublicKey({ key: Buffer.from(t.replace(/\s+/g, ''), 'base64'), format: 'der', type: 'spki' });
+  const key = t.includes('BEGIN CERTIFICATE') ? new X509Certificate(t).publicKey : t.startsWith('-----') ? createPublicKey(t) : derPublicKey(Buffer.from(t.replace(/\s+/g, ''), 'base64'));
   if (key.asymmetricKeyType !== 'rsa') throw new TypeError('not an RSA key');
   return key;
+}
+
+function derPublicKey(der: Buffer): KeyObject {
+  try {
+    return createPublicKey({ key: der, format: 'der', type: 'spki' });
+  } catch {
+    return new X509Certificate(der).publicKey;
+  }
 }
 
 export type RsaHash = 'sha1' | 'sha256';

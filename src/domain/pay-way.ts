@@ -37,6 +37,8 @@ export const PAY_WAYS = {
   JD_PC: '京东PC网页支付',
   JD_QR: '京东扫码支付',
   JD_APP: '京东APP支付',
+  // Not in the requirement list: 农业银行 ABC's own mobile bank (掌银), an acquirer's extension (docs/api.md).
+  ABC_APP: '农行掌银支付',
 } as const;
 
 export type WayCode = keyof typeof PAY_WAYS;

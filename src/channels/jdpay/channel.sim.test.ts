@@ -3,7 +3,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { request } from 'undici';
 import { ChannelError, type ChannelConfig } from '../types.ts';
-import { contextOf, inbound, orderInput, refundInput, startCaptureReceiver, type CaptureReceiver } from '../sandbox/acquirer/test-support.ts';
+import { assertErrorClassification, contextOf, inbound, isChannelError, orderInput, refundInput, startCaptureReceiver, type CaptureReceiver } from '../sandbox/acquirer/test-support.ts';
 import { defaultAcquirerFaults } from '../sandbox/acquirer/types.ts';
 import { JdpayChannel } from './channel.ts';
 import { startJdpaySimulator, type JdpayMerchantCredentials, type JdpaySimulator } from './simulator/index.ts';
@@ -20,7 +20,7 @@ function config(over: Record<string, string> = {}, secrets: Record<string, strin
   return { params: { merchant: creds.merchantId, jdPublicKey: creds.jdPublicKeyPem, baseUrl: sim.baseUrl, ...over }, secrets: { privateKey: creds.privateKeyPem as string, desKey: creds.desKey, ...secrets } };
 }
 const ctx = (over: Record<string, string> = {}, secrets: Record<string, string> = {}) => contextOf(config(over, secrets));
-const isKind = (kind: string, code?: string) => (e: unknown) => e instanceof ChannelError && e.kind === kind && (code === undefined || e.channelCode === code);
+const isKind = isChannelError;
 const tradeOf = (id: string) => sim.ledger(creds.merchantId).trades.find((t) => t.out_trade_no === id);
 
 /** Submits a cashier form the way the payer's browser would; answers the payer page it leads to. */
@@ -119,24 +119,8 @@ describe('JD Pay channel against the simulator', () => {
     await assert.rejects(channel.parseCallback(otherDes, 'pay', inbound(tampered!)), isKind('bad_signature'), 'not encrypted for us');
   });
 
-  test('error classification: down → unavailable, busy → system, slow → timeout (processed: a query finds it)', async () => {
-    const c = ctx({ timeoutMs: '300' });
-    await sim.down();
-    try {
-      await assert.rejects(channel.createPayment(c, orderInput('jdpay', { wayCode: 'JD_QR' })), isKind('unavailable'));
-    } finally {
-      await sim.up();
-    }
-    sim.faults.busyNextRequests = 1;
-    const busy = orderInput('jdpay', { wayCode: 'WX_NATIVE' });
-    await assert.rejects(channel.createPayment(c, busy), isKind('system', '999999'));
-    assert.equal((await channel.queryPayment(c, busy)).status, 'NOT_FOUND', 'busy: nothing was created');
-    sim.faults.responseDelayMs = 1000;
-    const slow = orderInput('jdpay', { wayCode: 'JD_APP' });
-    await assert.rejects(channel.createPayment(c, slow), isKind('timeout'));
-    sim.faults.responseDelayMs = 0;
-    assert.equal((await channel.queryPayment(c, slow)).status, 'WAITING', 'the slow call was processed');
-  });
+  test('error classification: down → unavailable, busy → system, slow → timeout (processed: a query finds it)', () =>
+    assertErrorClassification({ channel, sim, c: ctx({ timeoutMs: '300' }), order: (wayCode) => orderInput('jdpay', { wayCode }), ways: ['JD_QR', 'WX_NATIVE', 'JD_APP'], busyCode: '999999' }));
 
   test('refusals: another 3DES key, another merchant key, unknown merchant; a forged answer key', async () => {
     const o = () => orderInput('jdpay', { wayCode: 'JD_QR' });

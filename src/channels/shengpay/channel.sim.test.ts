@@ -3,7 +3,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { generateKeyPairSync } from 'node:crypto';
 import { request } from 'undici';
 import { ChannelError, type ChannelConfig } from '../types.ts';
-import { contextOf, inbound, orderInput, refundInput, startCaptureReceiver, type CaptureReceiver } from '../sandbox/acquirer/test-support.ts';
+import { assertErrorClassification, contextOf, inbound, isChannelError, orderInput, refundInput, startCaptureReceiver, type CaptureReceiver } from '../sandbox/acquirer/test-support.ts';
 import { defaultAcquirerFaults } from '../sandbox/acquirer/types.ts';
 import { ShengpayChannel } from './channel.ts';
 import { startShengpaySimulator, type ShengpayMerchantCredentials, type ShengpaySimulator } from './simulator/index.ts';
@@ -20,7 +20,7 @@ function config(over: Record<string, string> = {}, signType = 'RSA'): ChannelCon
   return { params: { mchId: creds.merchantId, shengpayPublicKey: creds.shengpayPublicKeyPem, signType, wxAppId: 'wxd0000000000demo1', wxLiteAppId: 'wxd0000000000demo2', baseUrl: sim.baseUrl, ...over }, secrets: { privateKey: creds.privateKeyPem as string } };
 }
 const ctx = (over: Record<string, string> = {}, signType = 'RSA') => contextOf(config(over, signType));
-const isKind = (kind: string) => (e: unknown) => e instanceof ChannelError && e.kind === kind;
+const isKind = isChannelError;
 
 before(async () => {
   sim = await startShengpaySimulator({ timeScale: 1000, refundDelayMs: 100, passwordDelayMs: 200 });
@@ -150,24 +150,8 @@ describe('Shengpay channel against the simulator', () => {
     await assert.rejects(channel.parseCallback(ctx({ subMchId: 'SUB001' }), 'pay', inbound(tampered!)), isKind('mismatch'));
   });
 
-  test('error classification: down → unavailable, busy → system, slow → timeout (processed: a query finds it)', async () => {
-    const c = ctx({ timeoutMs: '300' });
-    await sim.down();
-    try {
-      await assert.rejects(channel.createPayment(c, orderInput('shengpay', { wayCode: 'WX_NATIVE' })), isKind('unavailable'));
-    } finally {
-      await sim.up();
-    }
-    sim.faults.busyNextRequests = 1;
-    const busy = orderInput('shengpay', { wayCode: 'ALI_QR' });
-    await assert.rejects(channel.createPayment(c, busy), (e: unknown) => isKind('system')(e) && (e as ChannelError).channelCode === 'BIZERR_NEED_RETRY');
-    assert.equal((await channel.queryPayment(c, busy)).status, 'NOT_FOUND', 'busy: nothing was created');
-    sim.faults.responseDelayMs = 1000;
-    const slow = orderInput('shengpay', { wayCode: 'UP_QR' });
-    await assert.rejects(channel.createPayment(c, slow), isKind('timeout'));
-    sim.faults.responseDelayMs = 0;
-    assert.equal((await channel.queryPayment(c, slow)).status, 'WAITING', 'the slow call was processed');
-  });
+  test('error classification: down → unavailable, busy → system, slow → timeout (processed: a query finds it)', () =>
+    assertErrorClassification({ channel, sim, c: ctx({ timeoutMs: '300' }), order: (wayCode) => orderInput('shengpay', { wayCode }), ways: ['WX_NATIVE', 'ALI_QR', 'UP_QR'], busyCode: 'BIZERR_NEED_RETRY' }));
 
   test('refusals: wrong merchant key (SIGN_ERROR), unknown merchant, a forged answer key', async () => {
     const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;

@@ -161,7 +161,7 @@ export function registerJdpayApi(app: FastifyInstance, core: AcquirerCore<JdpayK
       try {
         const { m, f } = unwrap(ctx, typeof req.body === 'string' ? req.body : '');
         merchant = m.id;
-        if (core.takeBusy()) throw new WireRefusal(JD_CODES.systemBusy, '系统繁忙，请稍后再试');
+        if (core.takeBusy(path === JD_PATHS.uniorder)) throw new WireRefusal(JD_CODES.systemBusy, '系统繁忙，请稍后再试');
         return xml(reply, sealForMerchant(key, m, handle(m, f)));
       } catch (err) {
         const r = err instanceof SimRefusal ? new WireRefusal(REASON_CODE[err.reason], err.message) : err;

@@ -1,4 +1,4 @@
-import { payTrade, type AcquirerContext } from './engine.ts';
+import { endTrade, payTrade, type AcquirerContext } from './engine.ts';
 import { SimRefusal, type TradeRecord, type Wallet } from './types.ts';
 
 /**
@@ -38,9 +38,7 @@ export function barPay(ctx: AcquirerContext, t: TradeRecord, authCode: string): 
   t.attrs.authCode = authCode;
   const outcome = barOutcome(authCode);
   if (outcome === 'DECLINED') {
-    t.status = 'FAILED';
-    t.closedAt = ctx.now();
-    ctx.book.changed();
+    endTrade(ctx, t, 'FAILED');
     return outcome;
   }
   if (outcome === 'PAID' || outcome === 'PAID_BUT_SYSTEM_ERROR') {

@@ -102,14 +102,18 @@ export function openTrade(ctx: AcquirerContext, input: NewTrade): { trade: Trade
   return { trade: t, repeat: false };
 }
 
+/** Ends a trade that will never be paid (closed, failed, revoked). */
+export function endTrade(ctx: AcquirerContext, t: TradeRecord, status: 'CLOSED' | 'FAILED' | 'REVOKED'): TradeRecord {
+  t.status = status;
+  t.closedAt = ctx.now();
+  delete t.passwordUntil;
+  ctx.book.changed();
+  return t;
+}
+
 /** Unpaid trades close at their expiry (checked whenever one is touched). */
 export function expireIfDue(ctx: AcquirerContext, t: TradeRecord): void {
-  if ((t.status === 'CREATED' || t.status === 'PAYING') && ctx.now() > t.expiresAt) {
-    t.status = 'CLOSED';
-    t.closedAt = ctx.now();
-    delete t.passwordUntil;
-    ctx.book.changed();
-  }
+  if ((t.status === 'CREATED' || t.status === 'PAYING') && ctx.now() > t.expiresAt) endTrade(ctx, t, 'CLOSED');
 }
 
 export function findTrade(ctx: AcquirerContext, merchantId: string, outTradeNo: string): TradeRecord | undefined {
@@ -168,48 +172,28 @@ export function payTrade(ctx: AcquirerContext, t: TradeRecord, o: { wallet?: Wal
 export function cancelTrade(ctx: AcquirerContext, t: TradeRecord): TradeRecord {
   expireIfDue(ctx, t);
   payable(t);
-  t.status = 'CLOSED';
-  t.closedAt = ctx.now();
-  delete t.passwordUntil;
-  ctx.book.changed();
-  return t;
+  return endTrade(ctx, t, 'CLOSED');
 }
 
 /** The payment fails at the payer's bank. */
 export function failTrade(ctx: AcquirerContext, t: TradeRecord): TradeRecord {
   expireIfDue(ctx, t);
   payable(t);
-  t.status = 'FAILED';
-  t.closedAt = ctx.now();
-  delete t.passwordUntil;
-  ctx.book.changed();
-  return t;
+  return endTrade(ctx, t, 'FAILED');
 }
 
 /** The merchant closes an unpaid trade; closing a closed one is a no-op. */
 export function closeTrade(ctx: AcquirerContext, t: TradeRecord): TradeRecord {
   expireIfDue(ctx, t);
   if (t.status === 'SUCCESS') throw new SimRefusal('PAID', 'the order is paid and cannot be closed');
-  if (t.status === 'CREATED' || t.status === 'PAYING') {
-    t.status = 'CLOSED';
-    t.closedAt = ctx.now();
-    delete t.passwordUntil;
-    ctx.book.changed();
-  }
-  return t;
+  return t.status === 'CREATED' || t.status === 'PAYING' ? endTrade(ctx, t, 'CLOSED') : t;
 }
 
 /** 撤销: an unpaid trade closes for good, a paid one is refunded in full first. */
 export function revokeTrade(ctx: AcquirerContext, t: TradeRecord): TradeRecord {
   expireIfDue(ctx, t);
   if (t.status === 'SUCCESS' && t.refunded < t.amount) t.refunded = t.amount;
-  if (t.status !== 'REVOKED') {
-    t.status = 'REVOKED';
-    t.closedAt = ctx.now();
-    delete t.passwordUntil;
-    ctx.book.changed();
-  }
-  return t;
+  return t.status === 'REVOKED' ? t : endTrade(ctx, t, 'REVOKED');
 }
 
 export function notifyPayment(ctx: AcquirerContext, t: TradeRecord): void {

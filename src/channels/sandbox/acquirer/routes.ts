@@ -44,6 +44,7 @@ function fail(reply: FastifyReply, err: unknown): FastifyReply {
 
 const FAULT_KEYS: Record<keyof AcquirerFaults, 'boolean' | 'count'> = {
   busyNextRequests: 'count',
+  busyNextCreates: 'count',
   responseDelayMs: 'count',
   badNotifySignature: 'boolean',
   tamperNotifyAmount: 'boolean',

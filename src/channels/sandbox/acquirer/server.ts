@@ -27,7 +27,7 @@ export interface AcquirerSpec<K> {
   newTradeNo(now: number): string;
   newRefundNo(now: number): string;
   codec(core: AcquirerCore<K>): NoticeCodec;
-  /** The channel's API: answers its "system busy" when core.takeBusy() says so. */
+  /** The channel's API: answers its "system busy" when core.takeBusy(…) says so. */
   routes(app: FastifyInstance, core: AcquirerCore<K>): void;
   /** POST /sandbox/v1/merchants: registers (or updates) a merchant and returns its credentials. */
   registerMerchant(core: AcquirerCore<K>, input: Record<string, unknown>): Promise<object>;
@@ -36,8 +36,8 @@ export interface AcquirerSpec<K> {
 export interface AcquirerCore<K> {
   ctx: AcquirerContext;
   keys: K;
-  /** True (and counted down) when the busy switch wants this call refused. */
-  takeBusy(): boolean;
+  /** True (and counted down) when a busy switch wants this call refused. */
+  takeBusy(creates: boolean): boolean;
 }
 
 export interface AcquirerServer<K> {
@@ -91,9 +91,13 @@ export async function startAcquirer<K>(opts: AcquirerOptions, spec: AcquirerSpec
   const core: AcquirerCore<K> = {
     ctx,
     keys,
-    takeBusy() {
-      if (ctx.faults.busyNextRequests <= 0) return false;
-      ctx.faults.busyNextRequests -= 1;
+    takeBusy(creates) {
+      if (ctx.faults.busyNextRequests > 0) {
+        ctx.faults.busyNextRequests -= 1;
+        return true;
+      }
+      if (!creates || ctx.faults.busyNextCreates <= 0) return false;
+      ctx.faults.busyNextCreates -= 1;
       return true;
     },
   };

@@ -1,6 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ChannelConfig, ChannelContext, InboundCallback, Logger, PayOrderInput, RefundInput } from '../../types.ts';
+import assert from 'node:assert/strict';
+import { ChannelError, type ChannelConfig, type ChannelContext, type InboundCallback, type Logger, type PayChannel, type PayOrderInput, type RefundInput } from '../../types.ts';
+import type { AcquirerServer } from './server.ts';
 import type { WayCode } from '../../../domain/pay-way.ts';
 
 /**
@@ -22,6 +24,8 @@ export interface CaptureReceiver {
   received: Captured[];
   /** The body answered to delivery n (0-based). */
   respond: (c: Captured, index: number) => string;
+  /** The HTTP status answered to delivery n (0-based); default 200. */
+  status: (c: Captured, index: number) => number;
   waitFor(count: number, timeoutMs?: number): Promise<Captured[]>;
   close(): Promise<void>;
 }
@@ -33,6 +37,7 @@ export async function startCaptureReceiver(defaultAnswer: string): Promise<Captu
     url: '',
     received,
     respond: () => defaultAnswer,
+    status: () => 200,
     async waitFor(count, timeoutMs = 5000) {
       const deadline = Date.now() + timeoutMs;
       while (received.length < count) {
@@ -51,7 +56,7 @@ export async function startCaptureReceiver(defaultAnswer: string): Promise<Captu
       for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(',') : v;
       const c: Captured = { at: Date.now(), headers, raw: Buffer.concat(chunks), path: req.url ?? '/' };
       received.push(c);
-      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.writeHead(receiver.status(c, received.length - 1), { 'content-type': 'text/plain' });
       res.end(receiver.respond(c, received.length - 1));
     });
   });
@@ -77,4 +82,33 @@ export function refundInput(order: PayOrderInput, amount: number, notifyUrl: str
 
 export function contextOf(config: ChannelConfig): ChannelContext {
   return { config, log: quietLog };
+}
+
+export const isChannelError = (kind: string, code?: string) => (e: unknown): boolean => e instanceof ChannelError && e.kind === kind && (code === undefined || e.channelCode === code);
+
+/**
+ * The classification every acquirer channel must get right (routing failover depends on it): the
+ * simulator down → `unavailable`; busy → `system` with the channel's busy code, nothing created;
+ * an answer past the deadline → `timeout`, and the call was processed. `c` has a short timeoutMs.
+ */
+export async function assertErrorClassification(o: { channel: PayChannel; sim: AcquirerServer<unknown>; c: ChannelContext; order(way: WayCode): PayOrderInput; ways: [WayCode, WayCode, WayCode]; busyCode: string }): Promise<void> {
+  const { channel, sim, c } = o;
+  await sim.down();
+  try {
+    await assert.rejects(channel.createPayment(c, o.order(o.ways[0])), isChannelError('unavailable'));
+  } finally {
+    await sim.up();
+  }
+  sim.faults.busyNextRequests = 1;
+  const busy = o.order(o.ways[1]);
+  await assert.rejects(channel.createPayment(c, busy), isChannelError('system', o.busyCode));
+  assert.equal((await channel.queryPayment(c, busy)).status, 'NOT_FOUND', 'busy: nothing was created');
+  sim.faults.responseDelayMs = 1000;
+  const slow = o.order(o.ways[2]);
+  try {
+    await assert.rejects(channel.createPayment(c, slow), isChannelError('timeout'));
+  } finally {
+    sim.faults.responseDelayMs = 0;
+  }
+  assert.equal((await channel.queryPayment(c, slow)).status, 'WAITING', 'the slow call was processed');
 }

@@ -97,6 +97,8 @@ export interface NoticeRecord {
 export interface AcquirerFaults {
   /** The next N API calls answer the channel's "system busy" without doing anything. */
   busyNextRequests: number;
+  /** The same for the next N order-creating calls only (background queries do not use them up). */
+  busyNextCreates: number;
   /** Every API answer waits this long (the client's deadline may pass: a timeout). */
   responseDelayMs: number;
   /** Notifications carry a signature over other content. */
@@ -114,7 +116,7 @@ export interface AcquirerFaults {
 }
 
 export function defaultAcquirerFaults(): AcquirerFaults {
-  return { busyNextRequests: 0, responseDelayMs: 0, badNotifySignature: false, tamperNotifyAmount: false, wrongNotifyMerchant: false, duplicateNotifications: false, holdRefunds: false, failRefunds: false };
+  return { busyNextRequests: 0, busyNextCreates: 0, responseDelayMs: 0, badNotifySignature: false, tamperNotifyAmount: false, wrongNotifyMerchant: false, duplicateNotifications: false, holdRefunds: false, failRefunds: false };
 }
 
 export interface AcquirerOptions {

@@ -43,6 +43,7 @@ const REASON_CODE: Record<RefusalReason, string> = {
 };
 
 const WALLET_OF: Record<string, Wallet> = { wx: 'WECHAT', alipay: 'ALIPAY', upacp: 'UNIONPAY' };
+const CREATES: ReadonlySet<string> = new Set([SHENGPAY_PATHS.unifiedOffline, SHENGPAY_PATHS.unifiedOnline, SHENGPAY_PATHS.authPay]);
 const PRODUCTS = new Set(['wx_jsapi', 'wx_lite', 'wx_native', 'wx_wap', 'alipay_qr', 'alipay_jsapi', 'alipay_wap', 'alipay_pc', 'upacp_qr']);
 
 function str(f: Fields, key: string, o: { required?: boolean; max?: number; re?: RegExp } = {}): string | undefined {
@@ -219,7 +220,7 @@ export function registerShengpayApi(app: FastifyInstance, core: AcquirerCore<She
         if (!isShengpaySignType(f.signType)) throw new WireRefusal(SHENGPAY_ERRORS.paramsError, 'signType 仅支持 RSA、RSA2', 'return');
         if (!verifyShengpay(f, ctx.book.merchantKey(merchant))) throw new WireRefusal(SHENGPAY_ERRORS.signError, '签名错误', 'return');
         signType = f.signType;
-        if (core.takeBusy()) throw new WireRefusal('BIZERR_NEED_RETRY', '业务繁忙，请重试');
+        if (core.takeBusy(CREATES.has(path))) throw new WireRefusal('BIZERR_NEED_RETRY', '业务繁忙，请重试');
         const out = handle(merchant, f, signType);
         ctx.log.debug({ mchId, path }, 'shengpay call');
         return answer(reply, { resultCode: 'SUCCESS', mchId, ...(f.subMchId ? { subMchId: f.subMchId } : {}), ...out }, signType);
