@@ -41,6 +41,11 @@ if (only !== 'unit' && env.POLYPAY_TEST_SKIP_PG !== '1') {
   }
 }
 
+// The console pages are served from their Vite build (browser tests open them): build it if missing or stale.
+if (only !== 'unit') await (await import('./build-web.mjs')).buildWeb();
+
 console.log(`running ${files.length} test files${env.POLYPAY_TEST_SKIP_PG === '1' ? ' (PostgreSQL leg skipped)' : ''}`);
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], { stdio: 'inherit', env });
+// A test that hangs must fail, not hold CI until its deadline: no single test (or suite hook) may
+// take more than 20 minutes (the longest, the fault suite's crash scenario, takes about 2 in CI).
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-timeout=1200000', ...files], { stdio: 'inherit', env });
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -9,6 +9,7 @@ import { MerchantClient } from './merchant-api/client.ts';
 import { verifySignature } from './merchant-api/sign.ts';
 import { registerWechatSandboxCommands } from './channels/wechat-pay/simulator/cli.ts';
 import { registerAlipaySandboxCommands } from './channels/alipay/simulator/cli.ts';
+import { registerUnionPaySandboxCommands } from './channels/unionpay/simulator/cli.ts';
 import { registerShengpaySandboxCommands } from './channels/shengpay/simulator/cli.ts';
 import { registerJdpaySandboxCommands } from './channels/jdpay/simulator/cli.ts';
 import { registerAbcSandboxCommands } from './channels/abcpay/simulator/cli.ts';
@@ -45,11 +46,15 @@ withMerchant(pay.command('create'))
   .option('--notify-url <url>')
   .option('--return-url <url>')
   .option('--openid <openid>', 'payer openid (WX_JSAPI, WX_LITE)')
+  .option('--auth-code <code>', "the payer's payment code (bar-code ways, AUTO_BAR)")
+  .option('--user-id <userId>', '云闪付 user id from the user authorisation (YSF_JSAPI)')
   .option('--client-ip <ip>', 'payer ip', '127.0.0.1')
   .option('--pay-data-type <type>', 'codeUrl | codeImgUrl | payurl …')
   .action(async (o) => {
     const extra: Record<string, string> = {};
     if (o.openid) extra.openid = o.openid;
+    if (o.authCode) extra.authCode = o.authCode;
+    if (o.userId) extra.userId = o.userId;
     if (o.payDataType) extra.payDataType = o.payDataType;
     const answer = await merchant(o).unifiedOrder({
       mchOrderNo: o.orderNo ?? `demo${Date.now()}${randomUUID().slice(0, 4)}`, wayCode: o.way, amount: Number(o.amount), currency: 'cny', subject: o.subject, body: o.subject,
@@ -135,9 +140,18 @@ program.command('bill <appId> <ifCode> <date>').description('fetch, verify and s
 program.command('notifications').option('--order <id>').action((o) => admin('GET', `/notifications${o.order ? `?orderId=${o.order}` : ''}`));
 program.command('resend <notificationId>').action((id) => admin('POST', `/notifications/${id}/resend`));
 
+program
+  .command('console')
+  .description('operator and merchant consoles (http://127.0.0.1:9216/console/, /merchant/)')
+  .command('reset-password <username>')
+  .description('a new password for a console user (printed once); lifts a lockout')
+  .option('--merchant', 'a merchant-console user (default: operator)')
+  .action((username, o) => admin('POST', `/console-users/${o.merchant ? 'merchant' : 'operator'}/${encodeURIComponent(username)}/password`));
+
 const sandbox = program.command('sandbox').description('channel simulators (the sandbox)');
 registerWechatSandboxCommands(sandbox);
 registerAlipaySandboxCommands(sandbox);
+registerUnionPaySandboxCommands(sandbox);
 registerShengpaySandboxCommands(sandbox);
 registerJdpaySandboxCommands(sandbox);
 registerAbcSandboxCommands(sandbox);

@@ -29,9 +29,13 @@ export interface GatewayConfig {
   barTimeoutSeconds: number;
   workerIntervalMs: number;
   logLevel: string;
-  sandbox: { enabled: boolean; port: number; host: string; timeScale: number; alipayPort: number; shengpayPort: number; jdpayPort: number; abcPort: number };
+  sandbox: { enabled: boolean; port: number; host: string; timeScale: number; alipayPort: number; unionpayPort: number; shengpayPort: number; jdpayPort: number; abcPort: number };
   demo: { mchNo?: string; appId?: string; appSecret?: string };
   poolSize: number;
+  /** Operator and merchant consoles (docs/console.md). */
+  console: { maxFailedLogins: number; lockoutSeconds: number; sessionIdleSeconds: number };
+  /** Pay passages: consecutive channel faults that open a passage's circuit breaker, and for how long. */
+  breaker: { threshold: number; openSeconds: number };
 }
 
 /** WeChat-like: 15 attempts over ~24 h (Jeepay gives up after 7.5 min, jeepay.md §4). */
@@ -119,12 +123,19 @@ export function loadConfig(env: Source = process.env): GatewayConfig {
       host: get('POLYPAY_SANDBOX_HOST') ?? '127.0.0.1',
       timeScale: int('POLYPAY_SANDBOX_TIME_SCALE', 1, 1, 1_000_000),
       alipayPort: int('POLYPAY_SANDBOX_ALIPAY_PORT', 9218, 0, 65535),
+      unionpayPort: int('POLYPAY_SANDBOX_UNIONPAY_PORT', 9220, 0, 65535),
       shengpayPort: int('POLYPAY_SANDBOX_SHENGPAY_PORT', 9221, 0, 65535),
       jdpayPort: int('POLYPAY_SANDBOX_JDPAY_PORT', 9222, 0, 65535),
       abcPort: int('POLYPAY_SANDBOX_ABC_PORT', 9223, 0, 65535),
     },
     demo: { mchNo: get('POLYPAY_DEMO_MCH_NO'), appId: get('POLYPAY_DEMO_APP_ID'), appSecret: get('POLYPAY_DEMO_APP_SECRET') },
     poolSize: int('POLYPAY_DB_POOL_SIZE', 10, 1, 200),
+    console: {
+      maxFailedLogins: int('POLYPAY_CONSOLE_MAX_FAILED_LOGINS', 5, 1, 100),
+      lockoutSeconds: int('POLYPAY_CONSOLE_LOCKOUT_SECONDS', 900, 1, 7 * 86_400),
+      sessionIdleSeconds: int('POLYPAY_CONSOLE_SESSION_IDLE_SECONDS', 1800, 60, 7 * 86_400),
+    },
+    breaker: { threshold: int('POLYPAY_BREAKER_THRESHOLD', 5, 1, 1000), openSeconds: int('POLYPAY_BREAKER_OPEN_SECONDS', 30, 1, 86_400) },
   };
   if (config.demo.appId && !/^[0-9A-Za-z_-]{4,64}$/.test(config.demo.appId)) problems.push('POLYPAY_DEMO_APP_ID must be 4–64 characters of [0-9A-Za-z_-]');
   if (config.demo.appSecret && config.demo.appSecret.length < 16) problems.push('POLYPAY_DEMO_APP_SECRET must be at least 16 characters');

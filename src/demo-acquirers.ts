@@ -11,15 +11,18 @@ import { DEMO_WECHAT_APPIDS } from './demo.ts';
 
 /**
  * The demo merchant on the acquirer sandboxes (盛付通, 京东支付, 农业银行). Its main app gets each
- * acquirer's configuration, but only the ways no other channel already serves there (a way has one
- * channel per app until pay passages exist); one extra app per acquirer serves every way of that
- * acquirer, so each can be tried by hand. Keys already stored are kept across restarts.
+ * acquirer's configuration, but passages only for the ways no other channel already serves there
+ * (a second passage for a served way changes its routing: that is the operator's choice); one extra
+ * app per acquirer serves every way of that acquirer, so each can be tried by hand. Keys already stored are kept across restarts.
  */
 
 export const DEMO_SHENGPAY_APP_ID = 'demo-shengpay';
 export const DEMO_SHENGPAY_MCH_ID = '11800001';
-/** Shengpay ways the main demo app takes from Shengpay: WeChat and Alipay serve the others there. */
-export const DEMO_MAIN_SHENGPAY_WAYS = ['UP_QR', 'UP_BAR', 'YSF_BAR'] as const;
+/**
+ * Shengpay ways the main demo app takes from Shengpay: none — WeChat, Alipay and UnionPay already
+ * serve them there (a second passage for a way is the routing work's decision, docs/configuration.md).
+ */
+export const DEMO_MAIN_SHENGPAY_WAYS = [] as const;
 
 export const DEMO_JDPAY_APP_ID = 'demo-jdpay';
 export const DEMO_JDPAY_MERCHANT = '110025845001';
@@ -28,8 +31,8 @@ export const DEMO_MAIN_JDPAY_WAYS = ['JD_H5', 'JD_PC', 'JD_QR', 'JD_APP'] as con
 
 export const DEMO_ABC_APP_ID = 'demo-abc';
 export const DEMO_ABC_MERCHANT = '103881636900016';
-/** ABC ways the main demo app takes from ABC: the one code (QR_CASHIER) and 掌银 (the QR ways stay with WeChat, Alipay and Shengpay there). */
-export const DEMO_MAIN_ABC_WAYS = ['QR_CASHIER', 'ABC_APP'] as const;
+/** ABC ways the main demo app takes from ABC: 掌银 (QR_CASHIER and the QR ways stay with the cashier, WeChat, Alipay and UnionPay there). */
+export const DEMO_MAIN_ABC_WAYS = ['ABC_APP'] as const;
 
 export interface AcquirerSandboxes {
   shengpay?: ShengpaySimulator | null;
@@ -69,7 +72,7 @@ async function wireShengpay(gw: Gateway, sim: ShengpaySimulator, appId: string, 
     { mchId: creds.merchantId, shengpayPublicKey: creds.shengpayPublicKeyPem, signType: 'RSA', wxAppId: DEMO_WECHAT_APPIDS.jsapi, wxLiteAppId: DEMO_WECHAT_APPIDS.lite, baseUrl: sim.baseUrl },
     { privateKey },
   );
-  await gw.tenancy.enableWays(appId, 'shengpay', ways);
+  await gw.passages.enableWays(appId, 'shengpay', ways);
 }
 
 async function wireJdpay(gw: Gateway, sim: JdpaySimulator, appId: string, ways: readonly string[], mainAppId: string): Promise<void> {
@@ -79,7 +82,7 @@ async function wireJdpay(gw: Gateway, sim: JdpaySimulator, appId: string, ways: 
   const privateKey = creds.privateKeyPem ?? stored;
   if (!privateKey) throw new Error('the JD Pay sandbox returned no merchant key');
   await gw.tenancy.setChannelConfig(appId, 'jdpay', { merchant: creds.merchantId, jdPublicKey: creds.jdPublicKeyPem, baseUrl: sim.baseUrl }, { privateKey, desKey: creds.desKey });
-  await gw.tenancy.enableWays(appId, 'jdpay', ways);
+  await gw.passages.enableWays(appId, 'jdpay', ways);
 }
 
 async function wireAbc(gw: Gateway, sim: AbcSimulator, appId: string, ways: readonly string[], mainAppId: string): Promise<void> {
@@ -88,7 +91,7 @@ async function wireAbc(gw: Gateway, sim: AbcSimulator, appId: string, ways: read
   const privateKey = creds.privateKeyPem ?? stored;
   if (!privateKey) throw new Error('the ABC sandbox returned no merchant key');
   await gw.tenancy.setChannelConfig(appId, 'abcpay', { merchantId: creds.merchantId, trustpayCert: creds.trustpayPublicKeyPem, baseUrl: sim.baseUrl }, { privateKey });
-  await gw.tenancy.enableWays(appId, 'abcpay', ways);
+  await gw.passages.enableWays(appId, 'abcpay', ways);
 }
 
 /** Wires every running acquirer sandbox; returns the extra apps' credentials (for the start banner). */
@@ -113,4 +116,30 @@ export async function ensureAcquirerDemo(gw: Gateway, sims: AcquirerSandboxes, m
     apps.push(app);
   }
   return apps;
+}
+
+/**
+ * "Fill with sandbox keys" in the operator console (src/console/sandbox-keys.ts) for the acquirers:
+ * each running simulator registers a fresh merchant and hands back what the channel form needs.
+ */
+export function registerAcquirerKeyIssuers(gw: Gateway, sims: AcquirerSandboxes): void {
+  const { shengpay, jdpay, abc } = sims;
+  if (shengpay) {
+    gw.sandboxKeys.set('shengpay', async () => {
+      const c = await shengpay.registerMerchant();
+      return { params: { mchId: c.merchantId, shengpayPublicKey: c.shengpayPublicKeyPem, signType: 'RSA', baseUrl: shengpay.baseUrl }, secrets: { privateKey: c.privateKeyPem as string } };
+    });
+  }
+  if (jdpay) {
+    gw.sandboxKeys.set('jdpay', async () => {
+      const c = await jdpay.registerMerchant();
+      return { params: { merchant: c.merchantId, jdPublicKey: c.jdPublicKeyPem, baseUrl: jdpay.baseUrl }, secrets: { privateKey: c.privateKeyPem as string, desKey: c.desKey } };
+    });
+  }
+  if (abc) {
+    gw.sandboxKeys.set('abcpay', async () => {
+      const c = await abc.registerMerchant();
+      return { params: { merchantId: c.merchantId, trustpayCert: c.trustpayPublicKeyPem, baseUrl: abc.baseUrl }, secrets: { privateKey: c.privateKeyPem as string } };
+    });
+  }
 }

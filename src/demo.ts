@@ -3,12 +3,17 @@ import type { Gateway } from './gateway.ts';
 import type { WechatPaySimulator } from './channels/wechat-pay/simulator/index.ts';
 import type { AlipaySimulator } from './channels/alipay/simulator/index.ts';
 import { ALIPAY_WAYS } from './channels/alipay/mapping.ts';
+import type { UnionPaySimulator } from './channels/unionpay/simulator/index.ts';
+import { UNIONPAY_WAYS } from './channels/unionpay/mapping.ts';
+import { loadPfx } from './channels/unionpay/certs.ts';
 
 export const DEFAULT_DEMO_MCH_NO = 'MDEMO001';
 export const DEMO_WECHAT_MCHID = '1900000001';
 export const DEMO_WECHAT_APPIDS = { jsapi: 'wxd0000000000demo1', lite: 'wxd0000000000demo2', app: 'wxd0000000000demo3' };
 /** The demo's Alipay open-platform app in the sandbox (16 digits, like real app ids). */
 export const DEMO_ALIPAY_APPID = '2021000100000001';
+/** The demo's UnionPay 全渠道 merchant number in the sandbox (15 digits, the shape of UnionPay's test merchants). */
+export const DEMO_UNIONPAY_MERID = '777290058110048';
 
 export interface DemoCredentials {
   mchNo: string;
@@ -21,7 +26,7 @@ export interface DemoCredentials {
  * way enabled. Each start re-registers its sandbox accounts (the simulator may have
  * restarted without state) using the keys already stored, so nothing changes for the merchant.
  */
-export async function ensureDemoMerchant(gw: Gateway, wechat: WechatPaySimulator | null, alipay: AlipaySimulator | null = null): Promise<DemoCredentials> {
+export async function ensureDemoMerchant(gw: Gateway, wechat: WechatPaySimulator | null, alipay: AlipaySimulator | null = null, unionpay: UnionPaySimulator | null = null): Promise<DemoCredentials> {
   const mchNo = gw.config.demo.mchNo ?? DEFAULT_DEMO_MCH_NO;
   await gw.tenancy.createMerchant({ mchNo, name: 'Polypay 演示商户 (demo)', shortName: 'Demo' });
   const apps = await gw.tenancy.listApps(mchNo);
@@ -37,6 +42,10 @@ export async function ensureDemoMerchant(gw: Gateway, wechat: WechatPaySimulator
   }
   if (wechat) await wireWechatSandbox(gw, appId, wechat);
   if (alipay) await wireAlipaySandbox(gw, appId, alipay);
+  if (unionpay) await wireUnionPaySandbox(gw, appId, unionpay);
+  // QR_CASHIER: one code the payer opens in WeChat or Alipay (src/cashier/).
+  await gw.tenancy.setChannelConfig(appId, 'cashier', {}, {});
+  await gw.passages.enableWays(appId, 'cashier', ['QR_CASHIER']);
   return { mchNo, appId, appSecret: app!.appSecret };
 }
 
@@ -78,7 +87,7 @@ async function wireWechatSandbox(gw: Gateway, appId: string, sim: WechatPaySimul
       mpAppSecret: mp.secret,
     },
   );
-  await gw.tenancy.enableWays(appId, 'wxpay', ['WX_NATIVE', 'WX_JSAPI', 'WX_LITE', 'WX_H5', 'WX_APP', 'WX_BAR']);
+  await gw.passages.enableWays(appId, 'wxpay', ['WX_NATIVE', 'WX_JSAPI', 'WX_LITE', 'WX_H5', 'WX_APP', 'WX_BAR']);
 }
 
 /** Every ALI way, in public-key mode unless the stored config says useCert=true; the stored app key is kept across restarts. */
@@ -92,7 +101,7 @@ async function wireAlipaySandbox(gw: Gateway, appId: string, sim: AlipaySimulato
       ? { useCert: 'true', appPublicCert: creds.appCertPem as string, alipayPublicCert: creds.alipayPublicCertPem as string, alipayRootCert: creds.alipayRootCertPem as string }
       : { useCert: 'false', alipayPublicKey: creds.alipayPublicKeyPem };
   await gw.tenancy.setChannelConfig(appId, 'alipay', { appId: creds.appId, signType: 'RSA2', sellerId: creds.pid, gatewayUrl: creds.gatewayUrl, openAuthUrl: sim.baseUrl, oauthReturnHosts: '127.0.0.1,localhost', ...keys }, existing?.secrets.privateKey ? {} : { privateKey: creds.appPrivateKeyPem as string });
-  await gw.tenancy.enableWays(appId, 'alipay', ALIPAY_WAYS);
+  await gw.passages.enableWays(appId, 'alipay', ALIPAY_WAYS);
 }
 
 export const DEMO_WECHAT_V2_APP_ID = 'demo-wxpay-v2';
@@ -124,7 +133,26 @@ export async function ensureWechatV2DemoApp(gw: Gateway, sim: WechatPaySimulator
     },
     { apiKey: creds.apiKey, ...(apiClientKey ? { apiClientKey } : { apiClientKey: creds.merchantPrivateKeyPem as string }) },
   );
-  await gw.tenancy.enableWays(app.appId, 'wxpay', ['WX_NATIVE', 'WX_JSAPI', 'WX_LITE', 'WX_H5', 'WX_APP', 'WX_BAR']);
+  await gw.passages.enableWays(app.appId, 'wxpay', ['WX_NATIVE', 'WX_JSAPI', 'WX_LITE', 'WX_H5', 'WX_APP', 'WX_BAR']);
   await gw.db.query(`INSERT INTO wechat_products (app_id, product_id, amount, subject) VALUES ($1, 'VIP001', 100, 'VIP 会员一个月 (demo)') ON CONFLICT DO NOTHING`, [app.appId]);
   return { mchNo, appId: app.appId, appSecret: app.appSecret };
+}
+
+/**
+ * Every 云闪付 / UnionPay way through the ACP (全渠道) sandbox. The signing PFX is issued once and
+ * kept (its certificate is re-registered on each start); the published middle/root certificates
+ * are refreshed, since a sandbox restarted without its state file has a new PKI.
+ */
+async function wireUnionPaySandbox(gw: Gateway, appId: string, sim: UnionPaySimulator): Promise<void> {
+  const existing = await gw.tenancy.getChannelConfig(appId, 'ysfpay');
+  const pfx = existing?.secrets.signCertPfx;
+  const keep = pfx ? { certificatePem: loadPfx(pfx, existing?.secrets.signCertPassword ?? '').certificate.toString() } : {};
+  const creds = await sim.registerMerchant({ merId: existing?.params.merId ?? DEMO_UNIONPAY_MERID, ...keep });
+  await gw.tenancy.setChannelConfig(
+    appId,
+    'ysfpay',
+    { mode: 'acp', merId: creds.merId, middleCert: creds.middleCertPem, rootCert: creds.rootCertPem, acpBaseUrl: creds.acpBaseUrl, fileUrl: creds.fileBaseUrl, userAuthUrl: creds.userAuthUrl },
+    pfx ? {} : { signCertPfx: creds.pfxBase64 as string, signCertPassword: creds.pfxPassword as string },
+  );
+  await gw.passages.enableWays(appId, 'ysfpay', UNIONPAY_WAYS);
 }

@@ -192,6 +192,8 @@ export interface ConfigField {
   required: boolean;
   description: string;
   options?: readonly string[];
+  /** Required in the own configuration of a service provider's sub-merchant app (e.g. WeChat's subMchId). */
+  requiredForSubMerchant?: boolean;
 }
 
 export interface ChannelDescriptor {

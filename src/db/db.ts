@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
+import type { Pool, PoolClient } from 'pg';
 
 /**
  * The one database interface the gateway uses: PostgreSQL via `pg` when DATABASE_URL is
@@ -51,9 +53,20 @@ async function openPostgres(url: string, poolSize: number): Promise<Db> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, types, connectionTimeoutMillis: 5000 });
   // An idle client losing its connection (server restart) must not crash the process.
   pool.on('error', () => {});
-  const run = async <T>(client: { query: (s: string, p?: unknown[]) => Promise<{ rows: unknown[]; rowCount: number | null }> }, sql: string, params?: readonly unknown[]) => {
-    const r = await client.query(sql, params ? [...params] : undefined);
-    return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
+  const statements = new PreparedNames();
+  const run = async <T>(client: Pool | PoolClient, sql: string, params?: readonly unknown[], retried = false): Promise<QueryResult<T>> => {
+    try {
+      const r = params ? await client.query({ text: sql, values: [...params], name: statements.nameOf(sql) }) : await client.query(sql);
+      return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
+    } catch (err) {
+      // Another process migrated the schema under a statement this one had prepared: prepare afresh.
+      if (!retried && statements.isStale(err)) {
+        statements.renew();
+        // Inside a transaction the error has aborted it; the caller's retry prepares afresh.
+        if (client === pool) return run(client, sql, params, true);
+      }
+      throw err;
+    }
   };
   return {
     kind: 'postgres',
@@ -92,6 +105,39 @@ async function openPostgres(url: string, poolSize: number): Promise<Db> {
       if (!pool.ended) await pool.end();
     },
   };
+}
+
+/**
+ * Names for server-side prepared statements. Each parameterised statement is parsed and planned
+ * once per connection instead of on every call: measured here at ~170 µs less per round trip for
+ * the transition statement (505 → 333 µs), on the hottest paths of the gateway. The number of
+ * distinct texts is bounded (the SQL is ours; dynamic parts are column lists, never values); past
+ * the cap a statement simply runs unnamed.
+ */
+class PreparedNames {
+  static readonly MAX = 2000;
+  #names = new Map<string, string>();
+  #generation = 0;
+
+  nameOf(sql: string): string | undefined {
+    const known = this.#names.get(sql);
+    if (known !== undefined || this.#names.size >= PreparedNames.MAX) return known;
+    const name = `s${this.#generation}_${createHash('sha1').update(sql).digest('base64url').slice(0, 20)}`;
+    this.#names.set(sql, name);
+    return name;
+  }
+
+  /** PostgreSQL refuses a prepared statement whose result columns changed (a migration ran meanwhile). */
+  isStale(err: unknown): boolean {
+    const e = err as { code?: string; message?: string };
+    return e.code === '0A000' && /cached plan must not change result type/.test(e.message ?? '');
+  }
+
+  /** New names everywhere: every connection prepares the statements again on next use. */
+  renew(): void {
+    this.#generation += 1;
+    this.#names.clear();
+  }
 }
 
 async function openPglite(dataDir: string, templateDumpPath?: string): Promise<Db> {

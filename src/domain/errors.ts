@@ -23,6 +23,11 @@ export const ERRORS = {
   CURRENCY_MISMATCH: { code: 1013, http: 200, text: 'currency differs from the order currency' },
   UNAUTHORIZED: { code: 1401, http: 401, text: 'missing or wrong admin credentials' },
   NOT_FOUND: { code: 1404, http: 404, text: 'no such resource' },
+  // Consoles (docs/console.md)
+  LOGIN_FAILED: { code: 1402, http: 401, text: 'wrong user name or password' },
+  FORBIDDEN: { code: 1403, http: 403, text: 'your role does not allow this operation' },
+  CSRF_INVALID: { code: 1419, http: 403, text: 'missing or wrong CSRF token; reload the page' },
+  ACCOUNT_LOCKED: { code: 1423, http: 423, text: 'too many wrong passwords; the account is locked for a while' },
 } as const;
 
 export type ErrorKey = keyof typeof ERRORS;

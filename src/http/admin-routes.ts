@@ -11,6 +11,21 @@ const MerchantBody = Type.Object({ mchNo: Type.Optional(Type.String({ maxLength:
 const AppBody = Type.Object({ appId: Type.Optional(Type.String({ maxLength: 64 })), appSecret: Type.Optional(Type.String({ minLength: 16, maxLength: 128 })), name: Type.Optional(Type.String({ maxLength: 64 })) });
 const ChannelBody = Type.Object({ params: Type.Optional(StringMap), secrets: Type.Optional(StringMap) });
 const WaysBody = Type.Object({ ifCode: Type.String({ maxLength: 32 }), ways: Type.Array(Type.String({ maxLength: 32 }), { minItems: 1, maxItems: 64 }) });
+const Amount = Type.Union([Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }), Type.Null()]);
+const Minute = Type.Union([Type.Integer({ minimum: 0, maximum: 1439 }), Type.Null()]);
+const PassageBody = Type.Object({
+  wayCode: Type.String({ maxLength: 32 }),
+  ifCode: Type.String({ maxLength: 32 }),
+  priority: Type.Optional(Type.Integer({ minimum: -1000, maximum: 1000, description: 'lower is tried first' })),
+  weight: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'share among passages of equal priority' })),
+  minAmount: Type.Optional(Amount),
+  maxAmount: Type.Optional(Amount),
+  dailyLimit: Type.Optional(Amount),
+  windowStart: Type.Optional(Minute),
+  windowEnd: Type.Optional(Minute),
+  feeRatePpm: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'merchant fee in parts per million (0.38 % = 3800)' })),
+  enabled: Type.Optional(Type.Boolean()),
+});
 
 /**
  * Operator API (Bearer POLYPAY_ADMIN_TOKEN). Secrets are accepted, never returned: channel
@@ -43,9 +58,18 @@ export function registerAdminRoutes(app: FastifyInstance, gw: Gateway): void {
     });
     admin.get<{ Params: { appId: string } }>('/apps/:appId/channels', { schema: { tags: TAG, security, summary: 'Channel configuration with secrets masked' } }, async (req) => ({ configs: await gw.tenancy.describeChannelConfigs(req.params.appId) }));
     admin.put<{ Params: { appId: string }; Body: Static<typeof WaysBody> }>('/apps/:appId/ways', { schema: { tags: TAG, security, summary: 'Enable pay ways for an app through a channel', body: WaysBody } }, async (req) => {
-      await gw.tenancy.enableWays(req.params.appId, req.body.ifCode, req.body.ways);
+      await gw.passages.enableWays(req.params.appId, req.body.ifCode, req.body.ways);
       return { apps: await gw.tenancy.listApps() };
     });
+    admin.get<{ Params: { appId: string } }>('/apps/:appId/passages', { schema: { tags: TAG, security, summary: 'Pay passages of an app (docs/routing.md)' } }, async (req) => ({ passages: await gw.passages.list(req.params.appId) }));
+    admin.put<{ Params: { appId: string }; Body: Static<typeof PassageBody> }>('/apps/:appId/passages', { schema: { tags: TAG, security, summary: 'Create or update the passage of (way, channel); omitted fields keep their value', body: PassageBody } }, async (req) => ({
+      passage: await gw.passages.upsert(req.params.appId, req.body),
+    }));
+    admin.delete<{ Params: { appId: string; passageId: string } }>('/apps/:appId/passages/:passageId', { schema: { tags: TAG, security, summary: 'Remove a passage' } }, async (req) => {
+      await gw.passages.remove(req.params.appId, Number(req.params.passageId));
+      return { removed: Number(req.params.passageId) };
+    });
+    admin.get('/passages/health', { schema: { tags: TAG, security, summary: "Circuit breakers of this process and the latest trips and recoveries" } }, async () => gw.passages.health());
 
     admin.post<{ Params: { appId: string; ifCode: string }; Body: { date?: string } }>('/apps/:appId/bills/:ifCode', { schema: { tags: TAG, security, summary: 'Fetch, verify, parse and store a channel bill for one day', body: Type.Object({ date: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'yyyy-MM-dd (China time)' }) }) } }, async (req) => {
       return gw.bills.fetch(req.params.appId, req.params.ifCode, String(req.body.date));
@@ -73,6 +97,15 @@ export function registerAdminRoutes(app: FastifyInstance, gw: Gateway): void {
       const id = Number(req.params.id);
       if (!Number.isSafeInteger(id) || !(await gw.notifications.resend(id))) throw new ApiError('NOT_FOUND', `notification ${req.params.id}`);
       return { resent: id };
+    });
+
+    // A console password nobody knows any more (the banner shows it once): a new one, shown in this answer.
+    admin.post<{ Params: { realm: string; username: string } }>('/console-users/:realm/:username/password', { schema: { tags: TAG, security, summary: 'Console: reset a user\'s password (lifts a lockout, ends its sessions)' } }, async (req) => {
+      const realm = req.params.realm === 'merchant' ? 'merchant' : req.params.realm === 'operator' ? 'operator' : null;
+      if (!realm) throw new ApiError('PARAM_INVALID', 'realm must be operator or merchant');
+      const user = (await gw.consoleAccounts.listUsers(realm)).find((u) => u.username === req.params.username);
+      if (!user) throw new ApiError('NOT_FOUND', `${realm} user ${req.params.username}`);
+      return { realm, username: user.username, password: await gw.consoleAccounts.resetPassword(realm, user.id) };
     });
   }, { prefix: '/admin/v1' });
 }

@@ -4,8 +4,9 @@ import { AlipayChannel } from '../channels/alipay/channel.ts';
 import { ChannelError } from '../channels/types.ts';
 import { PayState } from '../domain/order-states.ts';
 import { signParams } from '../merchant-api/sign.ts';
+import { escapeHtml } from './html.ts';
 import { compact, payOrderView } from '../merchant-api/views.ts';
-import { getPayOrder, recordEvent } from '../services/order-store.ts';
+import { type PayOrderRow, getPayOrder, recordEvent } from '../services/order-store.ts';
 
 /**
  * Browser returns from a channel's cashier (Alipay PC/WAP: protocols.md §C.5 "return_url").
@@ -25,9 +26,7 @@ const STATE_TEXT: Record<number, string> = {
   [PayState.CLOSED]: '订单已关闭 (closed)',
 };
 
-function esc(value: unknown): string {
-  return String(value ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
+const esc = escapeHtml;
 
 function page(reply: FastifyReply, status: number, title: string, lines: string[]): FastifyReply {
   const body = `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(title)}</title>
@@ -51,6 +50,16 @@ function merchantUrl(raw: string | null): URL | undefined {
   }
 }
 
+/** The merchant's returnUrl with our record of the order appended and signed like a notification (also used by the cashier's result page). */
+export function signedReturnUrl(order: PayOrderRow, secret: string): string | null {
+  const target = merchantUrl(order.return_url);
+  if (!target) return null;
+  const payload = compact({ ...payOrderView(order), reqTime: Date.now() });
+  for (const [k, v] of Object.entries(payload)) target.searchParams.set(k, String(v));
+  target.searchParams.set('sign', signParams(payload, secret, 'MD5'));
+  return target.toString();
+}
+
 export function registerReturnRoutes(app: FastifyInstance, gw: Gateway): void {
   app.get<{ Params: { payOrderId: string } }>('/api/pay/return/alipay/:payOrderId', { schema: { hide: true } }, async (req, reply) => {
     const order = await getPayOrder(gw.db, req.params.payOrderId);
@@ -72,13 +81,9 @@ export function registerReturnRoutes(app: FastifyInstance, gw: Gateway): void {
     }
     // The browser says "paid"; only the channel's own answer may change the order.
     const current = order.state === PayState.INIT || order.state === PayState.PAYING ? await gw.payOrders.syncWithChannel(order, 'query') : order;
-    const target = merchantUrl(current.return_url);
-    if (!target) return page(reply, 200, STATE_TEXT[current.state] ?? String(current.state), [`订单号 ${current.pay_order_id}`, `商户订单号 ${current.mch_order_no}`]);
+    if (!merchantUrl(current.return_url)) return page(reply, 200, STATE_TEXT[current.state] ?? String(current.state), [`订单号 ${current.pay_order_id}`, `商户订单号 ${current.mch_order_no}`]);
     const secret = (await gw.tenancy.getApp(current.app_id))?.appSecret;
     if (!secret) return page(reply, 503, '暂时无法返回商户 (merchant app unavailable)', []);
-    const payload = compact({ ...payOrderView(current), reqTime: Date.now() });
-    for (const [k, v] of Object.entries(payload)) target.searchParams.set(k, String(v));
-    target.searchParams.set('sign', signParams(payload, secret, 'MD5'));
-    return reply.code(302).header('Location', target.toString()).header('Cache-Control', 'no-store').send();
+    return reply.code(302).header('Location', signedReturnUrl(current, secret) as string).header('Cache-Control', 'no-store').send();
   });
 }

@@ -16,6 +16,8 @@ import { registerAlipayIsvRoutes } from './alipay-isv-routes.ts';
 import { registerAlipayIdentityRoutes } from './alipay-identity-routes.ts';
 import { registerWechatProductRoutes } from './wechat-product-routes.ts';
 import { registerFundFlowRoutes } from './fund-flow-routes.ts';
+import { registerConsole } from '../console/http/index.ts';
+import { registerCashierRoutes } from '../cashier/routes.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -108,5 +110,7 @@ export async function buildHttpServer(gw: Gateway, logger: PinoLogger): Promise<
   registerAlipayIdentityRoutes(app, gw);
   registerWechatProductRoutes(app, gw);
   registerFundFlowRoutes(app, gw);
+  await registerConsole(app, gw);
+  registerCashierRoutes(app, gw);
   return app;
 }

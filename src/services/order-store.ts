@@ -38,6 +38,10 @@ export interface PayOrderRow {
   check_count: number;
   client_result: 'ok' | 'cancel' | 'fail' | null;
   client_reported_at: Date | null;
+  /** The pay passage that serves the order and its fee snapshot (src/domain/routing.ts). */
+  passage_id: number | null;
+  fee_rate_ppm: number | null;
+  fee_amount: number | null;
   created_at: Date;
   updated_at: Date;
 }

@@ -7,9 +7,12 @@ import { PayState } from '../domain/order-states.ts';
 import { BAR_WAYS, barWayForCode, isPayDataType, type WayCode } from '../domain/pay-way.ts';
 import { ChannelError, type ChannelContext, type CreatePaymentResult, type Logger, type PayChannel, type PayOrderInput } from '../channels/types.ts';
 import type { MerchantApp, TenancyService } from './tenancy.ts';
+import type { PassageService } from './passages.ts';
+import { RouteCursor, type RouteDecision } from './router.ts';
+import { type Passage, feeAmount, isChannelFault, mayFailOver } from '../domain/routing.ts';
 import type { NotificationService } from './notifications.ts';
 import type { OrderSync } from './order-sync.ts';
-import { type PayOrderRow, getPayOrder, lockPayOrder, recordEvent, setPayNextCheck, transitionPay } from './order-store.ts';
+import { type PayOrderRow, getPayOrder, setPayNextCheck, transitionPay } from './order-store.ts';
 
 export interface UnifiedOrderRequest {
   mchOrderNo: string;
@@ -40,6 +43,7 @@ export interface UnifiedOrderResult {
 export interface PayOrderDeps {
   db: Db;
   tenancy: TenancyService;
+  passages: PassageService;
   channels: ReadonlyMap<string, PayChannel>;
   sync: OrderSync;
   notifications: NotificationService;
@@ -73,9 +77,6 @@ export class PayOrderService {
     const d = this.#d;
     const extra = parseChannelExtra(req.channelExtra);
     const way = resolveWay(req.wayCode, extra);
-    const ifCode = await d.tenancy.routeFor(app.appId, way);
-    const channel = ifCode ? d.channels.get(ifCode) : undefined;
-    if (!ifCode || !channel) throw new ApiError('WAY_NOT_AVAILABLE', `${way} is not enabled for app ${app.appId}`);
     const currency = parseCurrency(req.currency);
     if (!currency) throw new ApiError('PARAM_INVALID', `unsupported currency "${req.currency}"`);
     let payerOpenid: string | null = typeof extra.openid === 'string' && extra.openid ? extra.openid : null;
@@ -88,33 +89,77 @@ export class PayOrderService {
     const requestHash = hashRequest({ ...req, currency });
 
     const payOrderId = newOrderId('P');
+    const route = new RouteCursor(d, app.appId, way, req.amount, payOrderId);
+    let { passage, decision } = await route.first();
     // One statement inserts the order and its first timeline event: atomic without a BEGIN/COMMIT
     // round trip pair (this is the hottest write of the gateway; see docs/benchmarks.md).
     const r = await d.db.query<PayOrderRow>(
       `WITH o AS (
          INSERT INTO pay_orders (pay_order_id, mch_no, app_id, mch_order_no, if_code, way_code, amount, currency, subject, body, client_ip, notify_url, return_url,
-                                 channel_extra, ext_param, division_mode, request_hash, expired_at, next_check_at, channel_user)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, now() + make_interval(secs => $18), now() + interval '60 seconds', $19)
+                                 channel_extra, ext_param, division_mode, request_hash, expired_at, next_check_at, channel_user, passage_id, fee_rate_ppm, fee_amount)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, now() + make_interval(secs => $18), now() + interval '60 seconds', $19, $21, $22, $23)
          ON CONFLICT (mch_no, mch_order_no) DO NOTHING RETURNING *),
        e AS (INSERT INTO order_events (order_type, order_id, kind, to_state, source, detail) SELECT 'pay', pay_order_id, 'created', 0, 'api', $20::jsonb FROM o)
        SELECT * FROM o`,
-      [payOrderId, app.mchNo, app.appId, req.mchOrderNo, ifCode, way, req.amount, currency, req.subject, req.body, req.clientIp ?? null, req.notifyUrl ?? null, req.returnUrl ?? null,
-        req.channelExtra ?? null, req.extParam ?? null, req.divisionMode ?? 0, requestHash, expireSeconds, payerOpenid, JSON.stringify({ wayCode: way, requestedWay: req.wayCode, ifCode, amount: req.amount })],
+      [payOrderId, app.mchNo, app.appId, req.mchOrderNo, passage.ifCode, way, req.amount, currency, req.subject, req.body, req.clientIp ?? null, req.notifyUrl ?? null, req.returnUrl ?? null,
+        req.channelExtra ?? null, req.extParam ?? null, req.divisionMode ?? 0, requestHash, expireSeconds, payerOpenid,
+        JSON.stringify({ wayCode: way, requestedWay: req.wayCode, ifCode: passage.ifCode, amount: req.amount, route: decision }),
+        passage.passageId, passage.feeRatePpm, feeAmount(req.amount, passage.feeRatePpm)],
     );
-    const inserted = r.rows[0] ?? null;
-    if (!inserted) return this.#repeat(app, req.mchOrderNo, requestHash);
+    const inserted = r.rows[0];
+    if (!inserted) {
+      await route.release();
+      return this.#repeat(app, req.mchOrderNo, requestHash);
+    }
+    let order = inserted;
 
-    const input = toChannelInput(inserted, d.publicUrl);
-    const ctx = await this.#context(inserted);
-    let result: CreatePaymentResult | ChannelError;
+    for (;;) {
+      const result = await this.#callCreate(order);
+      const fault = result instanceof ChannelError ? result.kind : null;
+      if (fault && isChannelFault(fault)) d.passages.breakers.failure(passage.passageId, `${fault}: ${(result as ChannelError).message}`);
+      else d.passages.breakers.success(passage.passageId);
+      if (fault && mayFailOver(fault, BAR_WAYS.has(way))) {
+        const next = await route.next();
+        const moved = next ? await this.#reroute(order, next.passage, next.decision, result as ChannelError) : null;
+        if (next && moved) {
+          await route.release(passage);
+          ({ passage, decision } = next);
+          order = moved;
+          continue;
+        }
+        if (next) await route.release();
+      }
+      const recorded = await this.#recordCreateResult(order, result);
+      if (recorded.state === PayState.FAIL) await route.release(passage);
+      return this.present(recorded);
+    }
+  }
+
+  async #callCreate(order: PayOrderRow): Promise<CreatePaymentResult | ChannelError> {
+    const channel = this.#d.channels.get(order.if_code);
     try {
-      result = await channel.createPayment(ctx, input);
+      if (!channel) throw new ChannelError('misconfigured', `channel ${order.if_code} is not installed`);
+      return await channel.createPayment(await this.#context(order), toChannelInput(order, this.#d.publicUrl));
     } catch (err) {
       if (!(err instanceof ChannelError)) throw err;
-      result = err;
+      return err;
     }
-    const order = await this.#recordCreateResult(inserted, result);
-    return this.present(order);
+  }
+
+  /**
+   * Failover: the order (still INIT: nothing reached the payer) moves to the next passage, with its
+   * fee snapshot, and the timeline says why. Null when the order moved meanwhile (closed by the merchant).
+   */
+  async #reroute(order: PayOrderRow, next: Passage, decision: RouteDecision, fault: ChannelError): Promise<PayOrderRow | null> {
+    this.#d.log.warn({ payOrderId: order.pay_order_id, from: order.if_code, to: next.ifCode, fault: fault.kind, msg: fault.message }, 'pay order failed over to the next passage');
+    const r = await this.#d.db.query<PayOrderRow>(
+      `WITH u AS (UPDATE pay_orders SET if_code = $3, passage_id = $4, fee_rate_ppm = $5, fee_amount = $6, updated_at = now() WHERE pay_order_id = $1 AND state = $2 RETURNING *),
+       e AS (INSERT INTO order_events (order_type, order_id, kind, source, detail) SELECT 'pay', pay_order_id, 'rerouted', 'api', $7::jsonb FROM u)
+       SELECT * FROM u`,
+      [order.pay_order_id, PayState.INIT, next.ifCode, next.passageId, next.feeRatePpm, feeAmount(order.amount, next.feeRatePpm),
+        JSON.stringify({ from: { ifCode: order.if_code, passageId: order.passage_id }, fault: { kind: fault.kind, code: fault.channelCode, message: fault.message }, route: decision })],
+    );
+    return r.rows[0] ?? null;
   }
 
   async #repeat(app: MerchantApp, mchOrderNo: string, requestHash: string): Promise<UnifiedOrderResult> {

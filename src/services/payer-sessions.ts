@@ -72,10 +72,13 @@ export class PayerSessionService {
     return this.#issue(appId, 'lite', who);
   }
 
-  /** Step 1 of 公众号 OAuth: where to send the payer's browser. */
-  async oauthStart(mchNo: string, appId: string, returnUrl: string, callbackUrl: string): Promise<string> {
+  /**
+   * Step 1 of 公众号 OAuth: where to send the payer's browser. `trustedReturn`: the return URL is
+   * the gateway's own (the cashier), built by the server, so the merchant's host list does not apply.
+   */
+  async oauthStart(mchNo: string, appId: string, returnUrl: string, callbackUrl: string, opts: { trustedReturn?: boolean } = {}): Promise<string> {
     const config = await this.#wxConfig(mchNo, appId);
-    checkReturnUrl(returnUrl, allowedReturnHosts(config));
+    if (!opts.trustedReturn) checkReturnUrl(returnUrl, allowedReturnHosts(config));
     const state = this.#sign({ a: appId, m: mchNo, r: returnUrl, e: Date.now() + STATE_TTL_MS });
     return oauthAuthorizeUrl(config, callbackUrl, state);
   }

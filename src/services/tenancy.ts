@@ -2,7 +2,6 @@ import type { Db, Queryable } from '../db/db.ts';
 import { SecretBox } from '../crypto/secret-box.ts';
 import { ApiError } from '../domain/errors.ts';
 import { newAppId, newAppSecret, newMchNo } from '../domain/ids.ts';
-import { isWayCode, type WayCode } from '../domain/pay-way.ts';
 import type { ChannelConfig, ChannelDescriptor } from '../channels/types.ts';
 
 export interface MerchantApp {
@@ -20,7 +19,7 @@ interface CacheEntry<T> {
 }
 
 /**
- * Merchants, their apps, per-app channel configuration and enabled pay ways. Secrets are
+ * Merchants, their apps and per-app channel configuration (pay ways: passages.ts). Secrets are
  * sealed with the master key before they touch the database and are never returned by
  * list/get methods. Hot lookups (every merchant request) are cached for a few seconds;
  * admin writes invalidate this process's cache, other processes see changes within the TTL.
@@ -31,7 +30,6 @@ export class TenancyService {
   readonly #channels: ReadonlyMap<string, ChannelDescriptor>;
   readonly #appCache = new Map<string, CacheEntry<MerchantApp | null>>();
   readonly #configCache = new Map<string, CacheEntry<ChannelConfig | null>>();
-  readonly #routeCache = new Map<string, CacheEntry<string | null>>();
   readonly #isvCache = new Map<string, CacheEntry<ChannelConfig | null>>();
   readonly #ttlMs: number;
 
@@ -106,7 +104,7 @@ export class TenancyService {
     // A sub-merchant's required fields may come from its service provider.
     const provider = await this.#providerConfig(this.#db, appId, ifCode);
     const has = (f: { name: string; secret: boolean }): boolean => Boolean(f.secret ? (mergedSecrets[f.name] ?? provider?.secrets[f.name]) : (mergedParams[f.name] ?? provider?.params[f.name]));
-    const missing = descriptor.configFields.filter((f) => f.required && !has(f)).map((f) => f.name);
+    const missing = descriptor.configFields.filter((f) => (f.required && !has(f)) || (provider && f.requiredForSubMerchant && !(f.secret ? mergedSecrets[f.name] : mergedParams[f.name]))).map((f) => f.name);
     if (missing.length > 0) throw new ApiError('PARAM_INVALID', `channel ${ifCode} needs ${missing.join(', ')}`);
     await this.#db.query(
       `INSERT INTO channel_configs (app_id, if_code, params, secrets_enc) VALUES ($1, $2, $3, $4)
@@ -136,35 +134,6 @@ export class TenancyService {
     return out;
   }
 
-  async enableWays(appId: string, ifCode: string, ways: readonly string[]): Promise<void> {
-    const descriptor = this.#channels.get(ifCode);
-    if (!descriptor) throw new ApiError('PARAM_INVALID', `unknown channel ${ifCode}`);
-    for (const way of ways) {
-      if (!isWayCode(way) || !descriptor.ways.includes(way)) throw new ApiError('PARAM_INVALID', `channel ${ifCode} does not serve ${way}`);
-    }
-    await this.#db.transaction(async (tx) => {
-      for (const way of ways) {
-        await tx.query(
-          `INSERT INTO app_pay_ways (app_id, way_code, if_code, state) VALUES ($1, $2, $3, 1)
-           ON CONFLICT (app_id, way_code) DO UPDATE SET if_code = EXCLUDED.if_code, state = 1`,
-          [appId, way, ifCode],
-        );
-      }
-    });
-    for (const way of ways) this.#routeCache.delete(`${appId}/${way}`);
-  }
-
-  /** The channel serving a way for an app, or null when the way is not enabled. */
-  async routeFor(appId: string, way: WayCode): Promise<string | null> {
-    const key = `${appId}/${way}`;
-    const hit = this.#routeCache.get(key);
-    if (hit && hit.expires > Date.now()) return hit.value;
-    const r = await this.#db.query<{ if_code: string }>(`SELECT if_code FROM app_pay_ways WHERE app_id = $1 AND way_code = $2 AND state = 1`, [appId, way]);
-    const value = r.rows[0]?.if_code ?? null;
-    this.#routeCache.set(key, { value, expires: Date.now() + this.#ttlMs });
-    return value;
-  }
-
   async listMerchants(): Promise<Array<Record<string, unknown>>> {
     const r = await this.#db.query(
       `SELECT m.mch_no AS "mchNo", m.name, m.short_name AS "shortName", m.type, m.state, m.created_at AS "createdAt",
@@ -177,7 +146,7 @@ export class TenancyService {
   async listApps(mchNo?: string): Promise<Array<Record<string, unknown>>> {
     const r = await this.#db.query(
       `SELECT a.app_id AS "appId", a.mch_no AS "mchNo", a.name, a.state, a.created_at AS "createdAt",
-              COALESCE((SELECT json_object_agg(w.way_code, w.if_code) FROM app_pay_ways w WHERE w.app_id = a.app_id AND w.state = 1), '{}'::json) AS "ways"
+              COALESCE((SELECT json_object_agg(w.way_code, w.if_codes) FROM (SELECT way_code, json_agg(if_code ORDER BY priority, passage_id) AS if_codes FROM pay_passages WHERE app_id = a.app_id AND state = 1 GROUP BY way_code) w), '{}'::json) AS "ways"
          FROM merchant_apps a WHERE ($1::text IS NULL OR a.mch_no = $1) ORDER BY a.created_at`,
       [mchNo ?? null],
     );

@@ -34,7 +34,7 @@ for (const leg of dbLegs()) {
       const old = await sim.registerApp({ openId: false });
       const app = await env.s.gw.tenancy.createApp({ mchNo: demo.mchNo, name: 'old alipay app' });
       await env.s.gw.tenancy.setChannelConfig(app.appId, 'alipay', { appId: old.appId, alipayPublicKey: old.alipayPublicKeyPem, gatewayUrl: old.gatewayUrl, openAuthUrl: sim.baseUrl, oauthReturnHosts: '127.0.0.1' }, { privateKey: old.appPrivateKeyPem as string });
-      await env.s.gw.tenancy.enableWays(app.appId, 'alipay', ['ALI_JSAPI', 'ALI_LITE', 'ALI']);
+      await env.s.gw.passages.enableWays(app.appId, 'alipay', ['ALI_JSAPI', 'ALI_LITE', 'ALI']);
       kinds.push({ idType: 'user_id', alipayAppId: old.appId, client: new MerchantClient({ baseUrl: env.s.url, mchNo: demo.mchNo, appId: app.appId, appSecret: app.appSecret }), mchNo: demo.mchNo, appId: app.appId });
     });
     after(async () => sim?.close());

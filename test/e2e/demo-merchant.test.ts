@@ -13,7 +13,7 @@ describe('demo merchant', () => {
       assert.equal((await s.gw.tenancy.listMerchants()).length, 1);
       const apps = await s.gw.tenancy.listApps('MTUTORIAL1');
       assert.equal(apps.length, 1);
-      assert.deepEqual(Object.keys(apps[0]?.ways as object).sort(), ['WX_APP', 'WX_BAR', 'WX_H5', 'WX_JSAPI', 'WX_LITE', 'WX_NATIVE']);
+      assert.deepEqual(Object.keys(apps[0]?.ways as object).sort(), ['QR_CASHIER', 'WX_APP', 'WX_BAR', 'WX_H5', 'WX_JSAPI', 'WX_LITE', 'WX_NATIVE'], 'every WX way and the aggregated cashier');
       const res = await s.client.unifiedOrder({ mchOrderNo: orderNo(), wayCode: 'WX_NATIVE', amount: 1, currency: 'cny', subject: 's', body: 'b' });
       assert.equal(res.code, 0, res.msg);
     } finally {

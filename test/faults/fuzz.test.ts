@@ -177,11 +177,11 @@ async function buildWorld(leg: DbLeg): Promise<World> {
   const params = { mchId: h.creds.mchid, appId: WX_APPID, merchantSerialNo: h.creds.merchantSerialNo, verifyMode: 'publicKey', wxpayPublicKeyId: h.creds.wxpayPublicKeyId, wxpayPublicKey: h.creds.wxpayPublicKeyPem, baseUrl: h.sim.baseUrl };
   const secrets = { apiClientKey: h.creds.merchantPrivateKeyPem as string, apiV3Key: h.creds.apiV3Key };
   await gw.tenancy.setChannelConfig(APP, 'wxpay', params, secrets);
-  await gw.tenancy.enableWays(APP, 'wxpay', ['WX_NATIVE', 'WX_JSAPI', 'WX_H5', 'WX_APP']);
+  await gw.passages.enableWays(APP, 'wxpay', ['WX_NATIVE', 'WX_JSAPI', 'WX_H5', 'WX_APP']);
   await gw.tenancy.createMerchant({ mchNo: MCH2, name: 'second merchant' });
   await gw.tenancy.createApp({ mchNo: MCH2, appId: APP2, appSecret: SECRET2 });
   await gw.tenancy.setChannelConfig(APP2, 'wxpay', params, secrets);
-  await gw.tenancy.enableWays(APP2, 'wxpay', ['WX_NATIVE']);
+  await gw.passages.enableWays(APP2, 'wxpay', ['WX_NATIVE']);
   await gw.http.ready();
   await installWriteCounter(gw);
 

@@ -7,6 +7,7 @@ import { after, before } from 'node:test';
 import pino from 'pino';
 import { loadConfig, type GatewayConfig } from '../../src/config.ts';
 import { createGateway, type Gateway } from '../../src/gateway.ts';
+import type { ChannelDescriptor } from '../../src/channels/types.ts';
 import { createLogger } from '../../src/logger.ts';
 import { ensureDemoMerchant, type DemoCredentials } from '../../src/demo.ts';
 import { MerchantClient } from '../../src/merchant-api/client.ts';
@@ -51,6 +52,8 @@ export interface StackOptions {
   onDisk?: boolean;
   /** Capture the gateway's own log lines (production logger and redaction, debug level). */
   logStream?: NodeJS.WritableStream;
+  /** Installed channels (default: the registry's). */
+  descriptors?: readonly ChannelDescriptor[];
 }
 
 /** Gateway + WeChat Pay simulator + a fresh database of the given leg, on random ports. */
@@ -72,7 +75,7 @@ export async function startStack(leg: DbLeg, options: StackOptions = {}): Promis
     ...options.env,
   });
   const logger = options.logStream ? createLogger('debug', options.logStream as never) : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  let gw = await createGateway(config, { db: testDb.db, logger, workers: options.workers });
+  let gw = await createGateway(config, { db: testDb.db, logger, workers: options.workers, ...(options.descriptors ? { descriptors: options.descriptors } : {}) });
   const demo = await ensureDemoMerchant(gw, sim);
   const url = await gw.start();
   const client = new MerchantClient({ baseUrl: url, ...demo });
@@ -100,7 +103,7 @@ export async function startStack(leg: DbLeg, options: StackOptions = {}): Promis
     async restartGateway() {
       await stack.stopGateway();
       if (options.onDisk && leg === 'pglite') testDb = await openTestDb(leg, { dataDir: join(dataDir, 'db') });
-      gw = await createGateway(config, { db: testDb.db, logger, workers: options.workers });
+      gw = await createGateway(config, { db: testDb.db, logger, workers: options.workers, ...(options.descriptors ? { descriptors: options.descriptors } : {}) });
       await gw.start();
       running = true;
     },

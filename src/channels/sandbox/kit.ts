@@ -50,3 +50,32 @@ export function sandboxBody(req: FastifyRequest): Record<string, unknown> | null
   }
   return null;
 }
+
+/** A sandbox admin/payer request the simulator refuses with 400 and this message. */
+export class SandboxBadRequest extends Error {}
+
+/** The request body as a JSON object (or form); SandboxBadRequest otherwise. */
+export function requireSandboxBody(req: FastifyRequest): Record<string, unknown> {
+  const b = sandboxBody(req);
+  if (b === null) throw new SandboxBadRequest('body must be a JSON object');
+  return b;
+}
+
+/** An optional string field: absent, null and '' are undefined; any other non-string is refused. */
+export function optionalString(b: Record<string, unknown>, name: string): string | undefined {
+  const v = b[name];
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v !== 'string') throw new SandboxBadRequest(`${name} must be a string`);
+  return v;
+}
+
+/** Applies a fault-switch patch after checking every key and type against `spec` (all or nothing). */
+export function applyFaultPatch<T extends object>(target: T, patch: Record<string, unknown>, spec: Record<keyof T, 'boolean' | 'count'>): void {
+  for (const [k, v] of Object.entries(patch)) {
+    const kind = spec[k as keyof T];
+    if (!kind) throw new SandboxBadRequest(`unknown fault switch ${k}`);
+    if (kind === 'boolean' && typeof v !== 'boolean') throw new SandboxBadRequest(`${k} must be a boolean`);
+    if (kind === 'count' && (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)) throw new SandboxBadRequest(`${k} must be a non-negative integer`);
+  }
+  Object.assign(target, patch);
+}

@@ -1,8 +1,9 @@
 import { ChannelError, type ChannelContext, type CreatePaymentResult, type PaymentStatus, type PayOrderInput, type ReverseResult } from '../types.ts';
 import type { WechatPayClient } from './client.ts';
+import { partnerParties } from './partner.ts';
 import { requireCny, sameCode, toPaymentStatus, truncateDescription } from './mapping.ts';
 import type { WechatPayV2Client } from './v2-client.ts';
-import { v2Body, v2PaymentStatus } from './v2-mapping.ts';
+import { v2Body, v2OrderExtras, v2PaymentStatus } from './v2-mapping.ts';
 
 /**
  * WX_BAR (付款码): the merchant scans the payer's code. v2 /pay/micropay or v3 codepay
@@ -53,16 +54,17 @@ async function decide(order: PayOrderInput, pay: () => Promise<PaymentStatus>, q
 
 export function createV3Bar(ctx: ChannelContext, client: WechatPayClient, order: PayOrderInput, query: () => Promise<PaymentStatus>): Promise<CreatePaymentResult> {
   requireCny(order.currency);
+  const { sp } = client.config;
   const body = {
-    appid: client.config.appId,
-    mchid: client.config.mchId,
+    ...(sp ? partnerParties(client.config, sp) : { appid: client.config.appId, mchid: client.config.mchId }),
     description: truncateDescription(order.subject),
     out_trade_no: order.payOrderId,
     payer: { auth_code: authCode(order) },
     amount: { total: order.amount, currency: 'CNY' },
     scene_info: { device_ip: order.clientIp || '127.0.0.1', store_info: { out_id: typeof order.extra.storeId === 'string' ? order.extra.storeId : 'polypay' } },
   };
-  return decide(order, async () => toPaymentStatus((await client.call('POST', '/v3/pay/transactions/codepay', body, ctx.log)).data), query);
+  const path = sp ? '/v3/pay/partner/transactions/codepay' : '/v3/pay/transactions/codepay';
+  return decide(order, async () => toPaymentStatus((await client.call('POST', path, body, ctx.log)).data), query);
 }
 
 export function createV2Bar(ctx: ChannelContext, client: WechatPayV2Client, order: PayOrderInput, query: () => Promise<PaymentStatus>): Promise<CreatePaymentResult> {
@@ -75,6 +77,7 @@ export function createV2Bar(ctx: ChannelContext, client: WechatPayV2Client, orde
     fee_type: 'CNY',
     spbill_create_ip: order.clientIp || '127.0.0.1',
     auth_code: authCode(order),
+    ...v2OrderExtras(client.config),
   };
   // A micropay success carries the trade fields without trade_state: it is SUCCESS by definition.
   return decide(order, async () => v2PaymentStatus(await client.call('/pay/micropay', fields, ctx.log), 'SUCCESS'), query);
@@ -90,7 +93,9 @@ function reverseOutcome(err: unknown): ReverseResult {
 /** v3 撤销: 2xx = reversed (refunded if it had been paid); `recall: true` asks for another call. */
 export async function reverseV3(ctx: ChannelContext, client: WechatPayClient, order: PayOrderInput): Promise<ReverseResult> {
   try {
-    const answer = await client.call('POST', `/v3/pay/transactions/out-trade-no/${encodeURIComponent(order.payOrderId)}/reverse`, { appid: client.config.appId, mchid: client.config.mchId }, ctx.log);
+    const { sp } = client.config;
+    const path = `/v3/pay/${sp ? 'partner/' : ''}transactions/out-trade-no/${encodeURIComponent(order.payOrderId)}/reverse`;
+    const answer = await client.call('POST', path, sp ? partnerParties(client.config, sp) : { appid: client.config.appId, mchid: client.config.mchId }, ctx.log);
     const recall = (answer.data as { recall?: unknown } | null)?.recall;
     return { status: recall === true ? 'RETRY' : 'REVERSED' };
   } catch (err) {

@@ -12,8 +12,9 @@ import { type FundAccountType, type FundFlowBill, parseFundFlowBill } from './fu
  * unsigned gzip answer — the documented exception), check its SHA1 against the verified answer
  * (over the decompressed bytes, as wechatpay-java does), then parse.
  */
-export async function downloadTradeBill(client: WechatPayClient, billDate: string, billType: 'ALL' | 'SUCCESS' | 'REFUND' = 'ALL'): Promise<ParsedBill & { hash: string }> {
-  const q = new URLSearchParams({ bill_date: billDate, bill_type: billType, tar_type: 'GZIP' });
+export async function downloadTradeBill(client: WechatPayClient, billDate: string, billType: 'ALL' | 'SUCCESS' | 'REFUND' = 'ALL', subMchId?: string): Promise<ParsedBill & { hash: string }> {
+  // A provider asks for one sub-merchant's bill with sub_mchid (protocols.md §A.2).
+  const q = new URLSearchParams({ bill_date: billDate, ...(subMchId !== undefined && { sub_mchid: subMchId }), bill_type: billType, tar_type: 'GZIP' });
   const file = await downloadBillFile(client, `/v3/bill/tradebill?${q}`);
   return { ...parseBill(file.text), hash: file.hash };
 }

@@ -27,6 +27,7 @@ import { downloadV2Bill } from './v2-bill.ts';
 import { configuredAppIds, parseWechatPayConfig, type WechatPayConfig } from './config.ts';
 import { buildPrepayRequest, buildRefundBody, h5PayUrl, isWechatWay, sameCode, toPaymentStatus, toRefundStatus } from './mapping.ts';
 import { aesGcmDecrypt, appPaySign, jsapiPaySign } from './v3-crypto.ts';
+import { checkPartnerOwner, partnerClose, partnerQueryPath, toPartnerPrepay } from './partner.ts';
 import { WechatPayV2Client } from './v2-client.ts';
 import { apiVersionOf, parseWechatPayV2Config } from './v2-config.ts';
 import { closeV2Payment, createV2Payment, isV2Callback, parseV2Callback, queryV2Payment, queryV2Refund, refundV2, v2Reply } from './v2-channel.ts';
@@ -121,7 +122,9 @@ export class WechatPayChannel implements PayChannel {
     if (!isWechatWay(way)) throw new ChannelError('misconfigured', `wxpay does not serve way ${way}`);
     if (v2) return createV2Payment(v2, order, this.#nowSeconds(), ctx.log);
     const client = this.client(ctx.config);
-    const req = buildPrepayRequest(way, client.config, order);
+    const { sp } = client.config;
+    const direct = buildPrepayRequest(way, client.config, order);
+    const req = sp ? toPartnerPrepay(way, sp, direct) : direct;
     const answer = objectOf((await client.call('POST', req.path, req.body, ctx.log)).data, 'prepay answer');
 
     if (way === 'WX_NATIVE') {
@@ -138,7 +141,8 @@ export class WechatPayChannel implements PayChannel {
     if (way === 'WX_APP') {
       // APP signs the bare prepay id, not "prepay_id=…" (protocols.md §A.6).
       const sign = appPaySign(req.appId, timeStamp, nonceStr, prepayId, key);
-      const params = { appid: req.appId, partnerid: client.config.mchId, prepayid: prepayId, package: 'Sign=WXPay', noncestr: nonceStr, timestamp: timeStamp, sign };
+      // Partner APP pay names the sub-merchant as partnerid (assumption, docs/configuration.md).
+      const params = { appid: req.appId, partnerid: sp ? sp.subMchId : client.config.mchId, prepayid: prepayId, package: 'Sign=WXPay', noncestr: nonceStr, timestamp: timeStamp, sign };
       return { status: 'WAITING', payDataType: 'wxapp', payData: JSON.stringify(params) };
     }
     const pkg = `prepay_id=${prepayId}`;
@@ -151,7 +155,8 @@ export class WechatPayChannel implements PayChannel {
     const v2 = this.v2Client(ctx.config);
     if (v2) return queryV2Payment(v2, order, ctx.log);
     const client = this.client(ctx.config);
-    const path = `/v3/pay/transactions/out-trade-no/${encodeURIComponent(order.payOrderId)}?mchid=${encodeURIComponent(client.config.mchId)}`;
+    const { sp } = client.config;
+    const path = sp ? partnerQueryPath(client.config, sp, order.payOrderId) : `/v3/pay/transactions/out-trade-no/${encodeURIComponent(order.payOrderId)}?mchid=${encodeURIComponent(client.config.mchId)}`;
     let data: unknown;
     try {
       data = (await client.call('GET', path, undefined, ctx.log)).data;
@@ -160,7 +165,8 @@ export class WechatPayChannel implements PayChannel {
       throw err;
     }
     const tx = objectOf(data, 'transaction');
-    checkOwner(tx, client.config, { requireMchId: false, appId: 'ifPresent' });
+    if (sp) checkPartnerOwner(tx, client.config, sp, { require: false, appIds: true });
+    else checkOwner(tx, client.config, { requireMchId: false, appId: 'ifPresent' });
     return toPaymentStatus(tx);
   }
 
@@ -173,9 +179,10 @@ export class WechatPayChannel implements PayChannel {
     const v2 = this.v2Client(ctx.config);
     if (v2) return closeV2Payment(v2, order, ctx.log);
     const client = this.client(ctx.config);
-    const path = `/v3/pay/transactions/out-trade-no/${encodeURIComponent(order.payOrderId)}/close`;
+    const { sp } = client.config;
+    const close = sp ? partnerClose(client.config, sp, order.payOrderId) : { path: `/v3/pay/transactions/out-trade-no/${encodeURIComponent(order.payOrderId)}/close`, body: { mchid: client.config.mchId } };
     try {
-      await client.call('POST', path, { mchid: client.config.mchId }, ctx.log); // 204 No Content
+      await client.call('POST', close.path, close.body, ctx.log); // 204 No Content
       return { status: 'CLOSED' };
     } catch (err) {
       // ORDERPAID is the v2 spelling; v3 close of a paid order answers ORDER_PAID (protocols.md §A.7).
@@ -189,7 +196,9 @@ export class WechatPayChannel implements PayChannel {
     const v2 = this.v2Client(ctx.config);
     if (v2) return refundV2(v2, order, refund, ctx.log);
     const client = this.client(ctx.config);
-    const answer = await client.call('POST', '/v3/refund/domestic/refunds', buildRefundBody(order, refund), ctx.log);
+    // Partners name the sub-merchant in the body (protocols.md §A.7 refund request).
+    const sp = client.config.sp;
+    const answer = await client.call('POST', '/v3/refund/domestic/refunds', { ...(sp && { sub_mchid: sp.subMchId }), ...buildRefundBody(order, refund) }, ctx.log);
     return toRefundStatus(objectOf(answer.data, 'refund answer'));
   }
 
@@ -199,7 +208,8 @@ export class WechatPayChannel implements PayChannel {
     const client = this.client(ctx.config);
     let data: unknown;
     try {
-      data = (await client.call('GET', `/v3/refund/domestic/refunds/${encodeURIComponent(refund.refundOrderId)}`, undefined, ctx.log)).data;
+      const sub = client.config.sp ? `?sub_mchid=${encodeURIComponent(client.config.sp.subMchId)}` : '';
+      data = (await client.call('GET', `/v3/refund/domestic/refunds/${encodeURIComponent(refund.refundOrderId)}${sub}`, undefined, ctx.log)).data;
     } catch (err) {
       // Only a WeChat-shaped 404 (it carries a code, e.g. RESOURCE_NOT_EXISTS) means "no such
       // refund"; a bare 404 from a proxy or a wrong baseUrl must stay an error.
@@ -255,7 +265,9 @@ export class WechatPayChannel implements PayChannel {
       throw protocol('decrypted resource is not JSON');
     }
     const resourceObj = objectOf(decrypted, 'decrypted resource');
-    checkOwner(resourceObj, client.config, { requireMchId: true, appId: kind === 'pay' ? 'required' : 'skip' });
+    const { sp } = client.config;
+    if (sp) checkPartnerOwner(resourceObj, client.config, sp, { require: true, appIds: kind === 'pay' });
+    else checkOwner(resourceObj, client.config, { requireMchId: true, appId: kind === 'pay' ? 'required' : 'skip' });
     return kind === 'pay'
       ? { kind: 'pay', payment: toPaymentStatus(resourceObj), eventId }
       : { kind: 'refund', refund: toRefundStatus(resourceObj), eventId };
@@ -278,6 +290,8 @@ export class WechatPayChannel implements PayChannel {
   /** v3 only: v2's downloadfundflow is not implemented (it needs HMAC-SHA256 and the API certificate). */
   async downloadFundFlowBill(ctx: ChannelContext, billDate: string, accountType: string): Promise<ChannelFundFlowBill> {
     if (this.v2Client(ctx.config)) throw new ChannelError('misconfigured', 'wxpay: fund-flow bills are fetched through API v3; this configuration is API v2');
+    // A provider's fund flow is its own account's, not the sub-merchant's (that one is the encrypted sub-merchant-fundflowbill, not implemented).
+    if (this.client(ctx.config).config.sp) throw new ChannelError('misconfigured', "wxpay: fund-flow bills of a sub-merchant are not supported; fetch the provider's own through a direct configuration");
     if (!(FUND_ACCOUNT_TYPES as readonly string[]).includes(accountType)) throw new ChannelError('rejected', `wxpay: account_type ${accountType} is not one of ${FUND_ACCOUNT_TYPES.join(', ')}`, { channelCode: 'PARAM_ERROR' });
     const bill = await downloadFundFlowBill(this.client(ctx.config), billDate, accountType as FundAccountType);
     return { hash: bill.hash, summary: bill.summary.raw, rows: bill.rows };
@@ -286,7 +300,8 @@ export class WechatPayChannel implements PayChannel {
   async downloadBill(ctx: ChannelContext, billDate: string): Promise<ChannelBill> {
     const v2 = this.v2Client(ctx.config);
     if (v2) return toChannelBill(await downloadV2Bill(v2, billDate));
-    const bill = await downloadTradeBill(this.client(ctx.config), billDate, 'ALL');
+    const client = this.client(ctx.config);
+    const bill = await downloadTradeBill(client, billDate, 'ALL', client.config.sp?.subMchId);
     return toChannelBill(bill, bill.hash);
   }
 

@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { ChannelError, type ChannelConfig, type ConfigField } from '../types.ts';
 import { loadPrivateKey, loadPublicKey } from './v3-crypto.ts';
+import { parseSpConfig, type WechatSpConfig } from './sp-config.ts';
 
 /**
  * WeChat Pay v3 direct-merchant (普通商户) configuration. The two key-distribution modes are
@@ -47,6 +48,8 @@ export interface WechatPayConfig {
   baseUrl: string;
   merchantPrivateKey: KeyObject;
   apiV3Key: string;
+  /** Service-provider mode: mchId/appId/keys are the provider's, this names the sub-merchant. */
+  sp: WechatSpConfig | undefined;
 }
 
 export function misconfigured(field: string, problem: string): ChannelError {
@@ -140,6 +143,7 @@ export function parseWechatPayConfig(config: ChannelConfig): WechatPayConfig {
     baseUrl: parseBaseUrl(params.baseUrl),
     merchantPrivateKey,
     apiV3Key,
+    sp: parseSpConfig(params),
   };
 }
 

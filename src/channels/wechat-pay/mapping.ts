@@ -135,7 +135,8 @@ export function toPaymentStatus(value: unknown): PaymentStatus {
   assign('amount', optFen(amount, 'total'));
   assign('currency', optString(amount, 'currency'));
   assign('channelOrderNo', optString(tx, 'transaction_id') || undefined);
-  assign('channelUser', optString(payer, 'openid') || undefined);
+  // Partner transactions say sp_openid / sub_openid; the sub-merchant's own one identifies the payer best.
+  assign('channelUser', optString(payer, 'openid') || optString(payer, 'sub_openid') || optString(payer, 'sp_openid') || undefined);
   assign('successAt', optTime(tx, 'success_time'));
   if (status === 'FAIL') {
     result.errCode = 'PAYERROR';

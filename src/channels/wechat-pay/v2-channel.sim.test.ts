@@ -1,13 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { request } from 'undici';
 import { ChannelError, type ChannelConfig, type ChannelContext, type InboundCallback, type Logger, type PayOrderInput, type RefundInput } from '../types.ts';
 import { sendChannelRequest, tlsAgent } from '../http.ts';
 import { WechatPayChannel } from './channel.ts';
 import { startWechatPaySimulator, type SandboxCredentials, type WechatPaySimulator } from './simulator/index.ts';
+import { startCaptureServer } from './simulator/test-support.ts';
 import { v2Sign, signV2 } from './v2-sign.ts';
 import { buildWechatXml, parseWechatXml } from './v2-xml.ts';
 
@@ -23,31 +22,20 @@ interface Capture extends InboundCallback {
 let sim: WechatPaySimulator;
 let creds: SandboxCredentials;
 let cert: string;
-let server: Server;
+let server: Awaited<ReturnType<typeof startCaptureServer>>;
 let notifyBase: string;
-const captured: Capture[] = [];
 let replyXml = buildWechatXml({ return_code: 'SUCCESS', return_msg: 'OK' });
 
 before(async () => {
   sim = await startWechatPaySimulator({ timeScale: 1000, refundDelayMs: 30, logger: false });
   creds = sim.registerMerchant({ appids: APPIDS });
   cert = await sim.merchantCertificate(creds.mchid);
-  server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
-      captured.push({ path: req.url ?? '', headers, rawBody: Buffer.concat(chunks), query: {} });
-      res.writeHead(200, { 'content-type': 'text/xml' }).end(replyXml);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  notifyBase = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startCaptureServer(() => ({ status: 200, contentType: 'text/xml', body: replyXml }));
+  notifyBase = server.url;
 });
 after(async () => {
   await sim?.close();
-  await new Promise((r) => server?.close(r));
+  await server?.close();
 });
 
 function config(signType: 'MD5' | 'HMAC-SHA256', over: { params?: Record<string, string>; secrets?: Record<string, string> } = {}): ChannelConfig {
@@ -71,7 +59,7 @@ function order(way: PayOrderInput['wayCode'], amount = 888): PayOrderInput {
 async function waitCaptured(pathPart: string): Promise<Capture> {
   const deadline = Date.now() + 5000;
   for (;;) {
-    const hit = captured.find((c) => c.path.includes(pathPart));
+    const hit = server.captured.find((c) => c.path.includes(pathPart));
     if (hit) return hit;
     if (Date.now() > deadline) throw new Error(`no callback on ${pathPart}`);
     await new Promise((r) => setTimeout(r, 10));
@@ -155,6 +143,20 @@ for (const signType of ['MD5', 'HMAC-SHA256'] as const) {
     });
   });
 }
+
+test('refund over mutual TLS with apiClientP12 (PKCS#12 from the simulator, password = mch_id) instead of PEM certificate + key', async () => {
+  const p12 = await sim.merchantCertificateP12(creds.mchid, creds.merchantPrivateKeyPem as string);
+  const viaP12: ChannelContext = { config: { params: { ...config('MD5').params, apiClientCert: '' }, secrets: { apiKey: creds.apiKey, apiClientP12: p12 } }, log: silent };
+  const o = order('WX_NATIVE', 300);
+  await channel.createPayment(viaP12, o);
+  await sim.payer.pay(creds.mchid, o.payOrderId);
+  const r: RefundInput = { refundOrderId: `R${randomBytes(6).toString('hex')}`, refundAmount: 100, payAmount: 300, currency: 'CNY', reason: 'p12', notifyUrl: `${notifyBase}/refund/p12`, channelRefundNo: null };
+  assert.equal((await channel.refund(viaP12, o, r)).status, 'PROCESSING');
+  // A PKCS#12 whose key is not the certificate's: no TLS client identity, no refund.
+  const otherKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+  const mismatched: ChannelContext = { config: { params: viaP12.config.params, secrets: { ...viaP12.config.secrets, apiClientP12: await sim.merchantCertificateP12(creds.mchid, otherKey) } }, log: silent };
+  await assert.rejects(channel.refund(mismatched, o, { ...r, refundOrderId: `R${randomBytes(6).toString('hex')}` }));
+});
 
 describe('API v2 strictness', () => {
   test('refund without the API certificate: misconfigured locally; the simulator refuses a TLS call without a client certificate', async () => {

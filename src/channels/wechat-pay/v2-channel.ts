@@ -14,7 +14,7 @@ import {
 } from '../types.ts';
 import { h5PayUrl, isWechatWay, sameCode } from './mapping.ts';
 import type { WechatPayV2Client } from './v2-client.ts';
-import { buildUnifiedOrder, buildV2Refund, v2AppIdForWay, v2PaymentStatus, v2RefundFromNotification, v2RefundFromQuery } from './v2-mapping.ts';
+import { buildUnifiedOrder, buildV2Refund, v2PayerAppId, v2PaymentStatus, v2RefundFromNotification, v2RefundFromQuery } from './v2-mapping.ts';
 import { declaredSignType, decryptReqInfo, v2AppPayParams, v2JsapiPayParams, v2SignMatches } from './v2-sign.ts';
 import { XmlFormatError, buildWechatXml, parseWechatXml } from './v2-xml.ts';
 
@@ -50,11 +50,12 @@ export async function createV2Payment(client: WechatPayV2Client, order: PayOrder
   if (way === 'WX_NATIVE') return { status: 'WAITING', payDataType: 'codeUrl', payData: required(answer, 'code_url', 'NATIVE unifiedorder answer') };
   if (way === 'WX_H5') return { status: 'WAITING', payDataType: 'payurl', payData: h5PayUrl(required(answer, 'mweb_url', 'MWEB unifiedorder answer'), order.returnUrl) };
   const prepayId = required(answer, 'prepay_id', `${way} unifiedorder answer`);
-  const appId = v2AppIdForWay(way, client.config);
-  const { apiKey, signType, mchId } = client.config;
+  // The app the payer pays in: the sub-merchant's in the outsourced and component scenarios.
+  const appId = v2PayerAppId(way, client.config);
+  const { apiKey, signType, mchId, sp } = client.config;
   const params =
     way === 'WX_APP'
-      ? v2AppPayParams(appId, mchId, prepayId, newNonce(32), nowSeconds, apiKey)
+      ? v2AppPayParams(appId, sp ? sp.subMchId : mchId, prepayId, newNonce(32), nowSeconds, apiKey)
       : v2JsapiPayParams(appId, nowSeconds, newNonce(32), prepayId, apiKey, signType);
   return { status: 'WAITING', payDataType: 'wxapp', payData: JSON.stringify(params) };
 }

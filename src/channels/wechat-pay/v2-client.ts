@@ -5,6 +5,7 @@ import { ChannelError, type Logger } from '../types.ts';
 import { sameCode } from './mapping.ts';
 import { configuredV2AppIds, type WechatPayV2Config } from './v2-config.ts';
 import { signV2, v2SignMatches } from './v2-sign.ts';
+import { configuredSubAppIds, subAppIdForWay } from './sp-config.ts';
 import { XmlFormatError, buildWechatXml, parseWechatXml } from './v2-xml.ts';
 
 /**
@@ -51,7 +52,11 @@ export class WechatPayV2Client {
 
   /** Signs and builds the request document (also used for the bill download, whose answer is not XML). */
   requestXml(fields: Record<string, string | undefined>): string {
-    return buildWechatXml(signV2({ mch_id: this.config.mchId, nonce_str: newNonce(32), ...fields }, this.config.apiKey, this.config.signType));
+    // Service provider: every call acts for the sub-merchant (sub_mch_id) and, outside the central
+    // scenario, in its app (sub_appid); a way-specific sub_appid in `fields` wins (protocols.md §B.1).
+    const sp = this.config.sp;
+    const partner = sp ? { sub_mch_id: sp.subMchId, sub_appid: subAppIdForWay('WX_BAR', sp) } : {};
+    return buildWechatXml(signV2({ mch_id: this.config.mchId, ...partner, nonce_str: newNonce(32), ...fields }, this.config.apiKey, this.config.signType));
   }
 
   /**
@@ -104,6 +109,10 @@ export class WechatPayV2Client {
   /** A signed document must name this merchant and, when it names one, an appid of this config. */
   checkOwner(doc: Record<string, string>, requireAppId = false): void {
     if (doc.mch_id !== this.config.mchId) throw new ChannelError('mismatch', `wxpay v2: document names mch_id ${String(doc.mch_id)}, configured ${this.config.mchId}`);
+    // Another sub-merchant of the same provider signs with the same key: sub_mch_id decides.
+    const sp = this.config.sp;
+    if ((sp?.subMchId ?? undefined) !== (doc.sub_mch_id || undefined)) throw new ChannelError('mismatch', `wxpay v2: document names sub_mch_id ${String(doc.sub_mch_id)}, configured ${String(sp?.subMchId)}`);
+    if (sp && doc.sub_appid && !configuredSubAppIds(sp).includes(doc.sub_appid)) throw new ChannelError('mismatch', `wxpay v2: document names sub_appid ${doc.sub_appid}, not one of the sub-merchant's appids`);
     if (doc.appid === undefined && !requireAppId) return;
     if (doc.appid === undefined || !configuredV2AppIds(this.config).includes(doc.appid)) {
       throw new ChannelError('mismatch', `wxpay v2: document names appid ${String(doc.appid)}, not one of this config's appids`);

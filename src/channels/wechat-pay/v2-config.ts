@@ -1,6 +1,7 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import type { ChannelConfig, ConfigField } from '../types.ts';
 import { misconfigured, optionalIdent, parseBaseUrl, requiredIdent } from './config.ts';
+import { parseSpConfig, type WechatSpConfig } from './sp-config.ts';
 import { V2_SIGN_TYPES, isV2SignType, type V2SignType } from './v2-sign.ts';
 
 /**
@@ -32,6 +33,8 @@ export interface WechatPayV2Config {
   /** Client certificate for /secapi; undefined when none is configured (those calls then fail as misconfigured). */
   tls: { cert?: string; key?: string; pfx?: Buffer; passphrase?: string } | undefined;
   tlsCaCert: string | undefined;
+  /** Service-provider mode (sub_mch_id / sub_appid / sub_openid on the same endpoints). */
+  sp: WechatSpConfig | undefined;
 }
 
 export function apiVersionOf(config: ChannelConfig): ApiVersion {
@@ -80,6 +83,7 @@ export function parseWechatPayV2Config(config: ChannelConfig): WechatPayV2Config
     baseUrl: parseBaseUrl(params.baseUrl),
     tls,
     tlsCaCert: pem('tlsCaCert', params.tlsCaCert, (t) => new X509Certificate(t)),
+    sp: parseSpConfig(params),
   };
 }
 

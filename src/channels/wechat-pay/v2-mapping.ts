@@ -1,6 +1,7 @@
 import { ChannelError, type PaymentStatus, type PayOrderInput, type RefundInput, type RefundStatus } from '../types.ts';
 import { mapTradeState, requireCny, type WechatWay } from './mapping.ts';
 import type { WechatPayV2Config } from './v2-config.ts';
+import { subAppIdForWay } from './sp-config.ts';
 
 /**
  * Pure translations between our order model and WeChat Pay API v2 fields (protocols.md §B.3–B.4).
@@ -60,6 +61,16 @@ export function v2AppIdForWay(way: WechatWay, config: WechatPayV2Config): string
   return config.appId;
 }
 
+/** Bank service providers send their 渠道号 on order creation (assumption, docs/configuration.md). */
+export function v2OrderExtras(config: WechatPayV2Config): Record<string, string | undefined> {
+  return config.sp?.providerType === 'bank' ? { channel_id: config.sp.channelId } : {};
+}
+
+/** The appid of the app the payer pays in (what the front end and paySign use) for a way. */
+export function v2PayerAppId(way: WechatWay, config: WechatPayV2Config): string {
+  return (config.sp && subAppIdForWay(way, config.sp)) ?? v2AppIdForWay(way, config);
+}
+
 export function buildUnifiedOrder(way: WechatWay, config: WechatPayV2Config, order: PayOrderInput): Record<string, string | undefined> {
   requireCny(order.currency);
   const fields: Record<string, string | undefined> = {
@@ -73,11 +84,15 @@ export function buildUnifiedOrder(way: WechatWay, config: WechatPayV2Config, ord
     notify_url: order.notifyUrl,
     trade_type: V2_TRADE_TYPE[way],
   };
+  const subAppId = config.sp && subAppIdForWay(way, config.sp);
+  if (subAppId !== undefined) fields.sub_appid = subAppId;
   if (way === 'WX_JSAPI' || way === 'WX_LITE') {
     const openid = order.extra.openid;
     if (typeof openid !== 'string' || openid.trim() === '') throw paramError(`${way} needs channelExtra.openid`);
-    fields.openid = openid.trim();
+    // Service provider: openid is under appid (the provider's), sub_openid under sub_appid (§B.1).
+    fields[subAppId === undefined ? 'openid' : 'sub_openid'] = openid.trim();
   }
+  Object.assign(fields, v2OrderExtras(config));
   // NATIVE requires product_id (§B.3); without a product catalogue the order id stands in.
   if (way === 'WX_NATIVE') {
     fields.product_id = typeof order.extra.productId === 'string' && order.extra.productId !== '' ? order.extra.productId : order.payOrderId;
@@ -97,7 +112,8 @@ export function v2PaymentStatus(fields: Record<string, string>, tradeState = fie
   if (amount !== undefined) result.amount = amount;
   result.currency = fields.fee_type || 'CNY';
   if (fields.transaction_id) result.channelOrderNo = fields.transaction_id;
-  if (fields.openid) result.channelUser = fields.openid;
+  // Service provider: sub_openid is the payer in the sub-merchant's app, when there is one.
+  if (fields.sub_openid || fields.openid) result.channelUser = fields.sub_openid || fields.openid;
   const at = parseV2Time(fields.time_end);
   if (at && status === 'SUCCESS') result.successAt = at;
   if (status === 'FAIL') {

@@ -17,8 +17,12 @@ export function esc(value: unknown): string {
   return String(value ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
-/** No external assets: inline styles, images and forms from this origin only. Form targets may be the merchant's return URL (a redirect, not a form). */
-const CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+/**
+ * No external assets: inline styles and images from this origin only. Forms post here, but the
+ * answer redirects to the merchant's return_url on another origin, and Chromium applies
+ * form-action to that redirect too (found by test/e2e/cashier.browser.test.ts): http(s) allowed.
+ */
+const CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; form-action 'self' http: https:; base-uri 'none'; frame-ancestors 'none'";
 const STYLE = `body{font-family:-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;margin:0;background:#f5f5f5;color:#222}main{max-width:560px;margin:0 auto;padding:16px}
 .card{background:#fff;border-radius:8px;padding:16px;margin-bottom:12px}h1{font-size:18px;margin:0 0 12px}.amount{font-size:32px;font-weight:600;margin:8px 0}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px;margin:0}dt{color:#888}dd{margin:0;word-break:break-all}.actions{display:flex;gap:8px;flex-wrap:wrap}.actions form{margin:0}

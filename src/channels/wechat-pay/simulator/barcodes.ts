@@ -2,7 +2,7 @@ import type { SimContext } from './context.ts';
 import { SimError } from './errors.ts';
 import { prepayId } from './ids.ts';
 import { STATE_DESC, payOrder } from './transactions.ts';
-import type { ApiDialect, MerchantRecord, OrderRecord } from './types.ts';
+import type { ApiDialect, MerchantRecord, OrderRecord, PartnerInfo } from './types.ts';
 
 /**
  * 付款码 (v2 micropay, v3 codepay) and 撤销 (reverse). Magic payment codes pick what the payer does
@@ -20,6 +20,8 @@ export interface BarInput {
   amount_total: number;
   auth_code: string;
   fingerprint: string;
+  /** Partner (服务商) 付款码: the order is the sub-merchant's, placed by this provider. */
+  partner?: PartnerInfo;
 }
 
 export const AUTH_CODE_RE = /^1[0-5]\d{16}$/;
@@ -62,6 +64,7 @@ export function barPay(ctx: SimContext, merchant: MerchantRecord, input: BarInpu
     refunded_total: 0,
     refund_nos: [],
     ...(dialect.api === 'v2' ? { dialect } : {}),
+    ...(input.partner ? { partner: input.partner } : {}),
   };
   ctx.state.addOrder(o);
   const kind = input.auth_code.slice(0, 2);

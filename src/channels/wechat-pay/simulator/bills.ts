@@ -84,7 +84,8 @@ function billAnswer(ctx: SimContext, mchid: string, csv: string, count: number, 
 
 export function billFile(ctx: SimContext, mchid: string, token: string): Buffer {
   const f = files.get(ctx)?.get(token);
-  if (!f || f.expires < ctx.now() || f.mchid !== mchid) throw new SimError(400, 'INVALID_REQUEST', '下载链接已失效，请重新申请账单');
+  // A provider downloads the bills of its sub-merchants too.
+  if (!f || f.expires < ctx.now() || (f.mchid !== mchid && ctx.state.accountOf(f.mchid)?.mchid !== mchid)) throw new SimError(400, 'INVALID_REQUEST', '下载链接已失效，请重新申请账单');
   return f.body;
 }
 

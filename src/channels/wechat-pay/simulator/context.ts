@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { PROBE_SIGNATURE_PREFIX, responseMessage, rsaSign } from '../v3-crypto.ts';
 import { alnum } from './ids.ts';
 import type { KeyPool, PlatformKeys } from './keys.ts';
+import type { OpenPlatform } from './open-platform.ts';
 import type { SimState } from './state.ts';
 import type { FaultSwitches, MerchantRecord } from './types.ts';
 
@@ -40,6 +41,8 @@ export interface SimContext {
   tlsCaPem: string;
   now(): number;
   scheduler: Scheduler;
+  /** Login/authorisation side: knows which appid an openid was issued for. */
+  open: OpenPlatform;
   /** Hooks set by index.ts so domain modules can trigger side effects without import cycles. */
   onCallbackCreated(id: string): void;
   onRefundDue(mchid: string, outRefundNo: string, delayMs: number): void;

@@ -6,6 +6,8 @@ import { addTlsFront } from './tls-front.ts';
 import { scanProduct } from './product-scan.ts';
 import { alnum } from './ids.ts';
 import { registerMerchant } from './merchants.ts';
+import { registerSubMerchant } from './partners.ts';
+import { merchantP12 } from './p12.ts';
 import { Notifier } from './notifier.ts';
 import { SnapshotWriter, loadSnapshot } from './persistence.ts';
 import { TimerSet } from '../../sandbox/kit.ts';
@@ -57,6 +59,7 @@ export async function startWechatPaySimulator(opts: WechatPaySimulatorOptions = 
   const keyPool = new KeyPool();
   keyPool.refill();
   let notifier: Notifier | null = null;
+  const open = new OpenPlatform(() => Date.now());
   const ctx: SimContext = {
     state,
     keys,
@@ -72,6 +75,7 @@ export async function startWechatPaySimulator(opts: WechatPaySimulatorOptions = 
     tlsCaPem: keys.material.certPem,
     now: () => Date.now(),
     scheduler,
+    open,
     onCallbackCreated: (id) => notifier?.schedule(id, 0),
     onRefundDue: (mchid, no, delayMs) => scheduler.at(delayMs, () => settleDueRefund(ctx, mchid, no)),
   };
@@ -85,7 +89,6 @@ export async function startWechatPaySimulator(opts: WechatPaySimulatorOptions = 
   }
 
   const nonces = new NonceCache();
-  const open = new OpenPlatform(ctx.now);
   const app = buildServer(ctx, nonces, opts, open);
   const host = opts.host ?? '127.0.0.1';
   await app.listen({ port: opts.port ?? 0, host });
@@ -121,6 +124,12 @@ export async function startWechatPaySimulator(opts: WechatPaySimulatorOptions = 
       const registration = registerMerchant(ctx, input);
       certificates.set(registration.credentials.mchid, registration.certificate);
       return registration.credentials;
+    },
+    registerSubMerchant: (input) => registerSubMerchant(ctx, input),
+    merchantCertificateP12: async (mchid, privateKeyPem) => {
+      const pem = (await certificates.get(mchid)) ?? state.merchants.get(mchid)?.merchantCertificatePem;
+      if (!pem) throw new SimError(404, 'NO_CERTIFICATE', `no API certificate issued for ${mchid}`);
+      return merchantP12(pem, privateKeyPem, mchid);
     },
     merchantCertificate: async (mchid) => {
       const pem = (await certificates.get(mchid)) ?? state.merchants.get(mchid)?.merchantCertificatePem;

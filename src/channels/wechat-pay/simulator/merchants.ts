@@ -37,6 +37,8 @@ function checkInput(input: RegisterMerchantInput): void {
   }
   if (input.merchantSerialNo !== undefined && !/^[0-9A-Fa-f]{1,64}$/.test(input.merchantSerialNo)) throw bad('merchantSerialNo must be hex');
   if (input.nativeCallbackUrl !== undefined && (typeof input.nativeCallbackUrl !== 'string' || !/^https?:\/\/[^\s?#]+$/.test(input.nativeCallbackUrl))) throw bad('nativeCallbackUrl must be an http(s) URL without a query');
+  if (input.providerType !== undefined && input.providerType !== 'normal' && input.providerType !== 'bank') throw bad("providerType must be 'normal' or 'bank'");
+  if (input.channelId !== undefined && (typeof input.channelId !== 'string' || !/^[0-9]{1,32}$/.test(input.channelId))) throw bad('channelId must be digits');
   if (input.apiKey !== undefined && (typeof input.apiKey !== 'string' || !/^[0-9A-Za-z]{32}$/.test(input.apiKey))) throw bad('apiKey must be 32 letters or digits');
 }
 
@@ -97,6 +99,8 @@ export function registerMerchant(ctx: SimContext, input: RegisterMerchantInput =
     apiV3Key: input.apiV3Key ?? existing?.apiV3Key ?? alnum(32),
     apiKey: input.apiKey ?? existing?.apiKey ?? alnum(32),
     ...((input.nativeCallbackUrl ?? existing?.nativeCallbackUrl) ? { nativeCallbackUrl: input.nativeCallbackUrl ?? existing?.nativeCallbackUrl } : {}),
+    ...((input.providerType ?? existing?.providerType) ? { providerType: input.providerType ?? existing?.providerType } : {}),
+    ...((input.channelId ?? existing?.channelId) ? { channelId: input.channelId ?? existing?.channelId } : {}),
     merchantPublicKeyPem: publicKeyPem,
     merchantSerialNo: serial,
     ...(keepCert ? { merchantCertificatePem: keepCert } : {}),
@@ -119,6 +123,7 @@ export function registerMerchant(ctx: SimContext, input: RegisterMerchantInput =
       platformCertificatePem: ctx.keys.material.certPem,
       platformCertificateSerial: ctx.keys.certSerial,
       verifyMode: record.verifyMode,
+      ...(record.providerType ? { providerType: record.providerType } : {}),
       apiKey: record.apiKey,
       tlsCaCertificatePem: ctx.tlsCaPem,
     },
@@ -161,6 +166,7 @@ export function merchantView(ctx: SimContext, m: MerchantRecord): SandboxCredent
     platformCertificatePem: ctx.keys.material.certPem,
     platformCertificateSerial: ctx.keys.certSerial,
     verifyMode: m.verifyMode,
+    ...(m.providerType ? { providerType: m.providerType } : {}),
     apiKey: m.apiKey,
     tlsCaCertificatePem: ctx.tlsCaPem,
     merchantCertificatePem: m.merchantCertificatePem ?? null,

@@ -82,6 +82,7 @@ export function createRefund(ctx: SimContext, merchant: MerchantRecord, body: Re
   const delayMs = ctx.refundDelayMs / ctx.timeScale;
   const refund: RefundRecord = {
     mchid: merchant.mchid,
+    ...(order.partner ? { sp_mchid: order.partner.sp_mchid } : {}),
     out_refund_no: input.out_refund_no,
     refund_id: refundId(now),
     out_trade_no: order.out_trade_no,
@@ -134,8 +135,8 @@ export function completeRefund(ctx: SimContext, r: RefundRecord, outcome: Refund
     }
   }
   ctx.state.changed();
-  const merchant = ctx.state.merchants.get(r.mchid);
-  if (merchant && r.dialect?.api === 'v2') enqueueV2RefundCallback(ctx, merchant, r, outcome, order?.appid ?? merchant.appids[0] ?? '');
+  const merchant = ctx.state.accountOf(r.mchid);
+  if (merchant && r.dialect?.api === 'v2') enqueueV2RefundCallback(ctx, merchant, r, outcome, order?.appid ?? merchant.appids[0] ?? '', order?.partner?.sub_appid);
   else if (merchant && r.notify_url) {
     const amount = { total: r.amount_total, refund: r.amount_refund, payer_total: r.amount_total, payer_refund: r.amount_refund };
     const tampered = ctx.faults.tamperCallbackAmount ? { ...amount, refund: r.amount_refund + 1, payer_refund: r.amount_refund + 1 } : amount;
@@ -145,7 +146,8 @@ export function completeRefund(ctx: SimContext, r: RefundRecord, outcome: Refund
       summary: SUMMARY[outcome],
       originalType: 'refund',
       resource: {
-        mchid: r.mchid,
+        // Partner refunds name both parties (protocols.md §A.5).
+        ...(r.sp_mchid !== undefined ? { sp_mchid: r.sp_mchid, sub_mchid: r.mchid } : { mchid: r.mchid }),
         out_trade_no: r.out_trade_no,
         transaction_id: r.transaction_id,
         out_refund_no: r.out_refund_no,

@@ -22,6 +22,10 @@ function jsonBody(req: FastifyRequest): Record<string, unknown> {
 export function registerOpenPlatformRoutes(app: FastifyInstance, open: OpenPlatform): void {
   app.get('/sns/jscode2session', async (req) => open.jscode2session(req.query as Query));
   app.get('/sns/oauth2/access_token', async (req) => open.oauthAccessToken(req.query as Query));
+  // Open-platform third party (第三方平台): its own token, then logins on behalf of authorised apps.
+  app.post('/cgi-bin/component/api_component_token', async (req) => open.componentToken(jsonBody(req)));
+  app.get('/sns/component/jscode2session', async (req) => open.componentJscode2session(req.query as Query));
+  app.get('/sns/oauth2/component/access_token', async (req) => open.componentOauthAccessToken(req.query as Query));
 
   // snsapi_base is silent in WeChat: the browser is redirected straight back with a code.
   app.get('/connect/oauth2/authorize', async (req, reply) => {
@@ -47,6 +51,12 @@ export function registerOpenPlatformRoutes(app: FastifyInstance, open: OpenPlatf
     const code = open.issueCode(String(b.appid ?? ''), String(b.user ?? 'sandbox-user'), 'login');
     if (typeof code !== 'string') return reply.code(400).send(code);
     return { code };
+  });
+  app.post('/sandbox/v1/component-apps', async (req, reply) => {
+    const b = jsonBody(req);
+    if (typeof b.component_appid !== 'string' || !b.component_appid) return reply.code(400).send({ code: 'PARAM_ERROR', message: 'component_appid is required' });
+    const appids = Array.isArray(b.authorized_appids) ? b.authorized_appids.filter((a): a is string => typeof a === 'string') : [];
+    return open.registerComponent({ componentAppid: b.component_appid, secret: typeof b.component_appsecret === 'string' ? b.component_appsecret : undefined, authorizedAppids: appids });
   });
   app.post('/sandbox/v1/open-apps', async (req, reply) => {
     const b = jsonBody(req);

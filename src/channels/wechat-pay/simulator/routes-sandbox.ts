@@ -3,10 +3,12 @@ import { bearerTokenOk, sandboxBody } from '../../sandbox/kit.ts';
 import type { SimContext } from './context.ts';
 import { SimError } from './errors.ts';
 import { merchantView, registerMerchant } from './merchants.ts';
+import { registerSubMerchant } from './partners.ts';
+import { merchantP12 } from './p12.ts';
 import { completeRefund, findRefund } from './refunds.ts';
 import { scanProduct } from './product-scan.ts';
 import { cancelOrder, failOrder, findOrder, payOrder } from './transactions.ts';
-import type { FaultSwitches, OrderRecord, RefundOutcome, RegisterMerchantInput, Transaction } from './types.ts';
+import type { FaultSwitches, OrderRecord, RefundOutcome, RegisterMerchantInput, RegisterSubMerchantInput, Transaction } from './types.ts';
 
 /**
  * The sandbox's own JSON API (not WeChat's): admin routes to set up merchants, fault switches and
@@ -97,7 +99,9 @@ export function registerSandboxRoutes(app: FastifyInstance, ctx: SimContext, adm
     try {
       const reg = registerMerchant(ctx, body(req) as RegisterMerchantInput);
       const certificate = await reg.certificate;
-      return reply.send({ ...reg.credentials, merchantCertificatePem: certificate ?? null });
+      const { merchantPrivateKeyPem: key, mchid } = reg.credentials;
+      const p12 = certificate && key ? { merchantCertificateP12: merchantP12(certificate, key, mchid) } : {};
+      return reply.send({ ...reg.credentials, merchantCertificatePem: certificate ?? null, ...p12 });
     } catch (err) {
       return fail(reply, err);
     }
@@ -106,6 +110,16 @@ export function registerSandboxRoutes(app: FastifyInstance, ctx: SimContext, adm
   app.get('/sandbox/v1/merchants', { preHandler: admin }, async (_req, reply) =>
     reply.send({ merchants: [...ctx.state.merchants.values()].map((m) => merchantView(ctx, m)) }),
   );
+
+  // 特约商户 onboarding (进件) under a provider registered with providerType.
+  app.post('/sandbox/v1/sub-merchants', { preHandler: admin }, async (req, reply) => {
+    try {
+      return reply.send(registerSubMerchant(ctx, body(req) as unknown as RegisterSubMerchantInput));
+    } catch (err) {
+      return fail(reply, err);
+    }
+  });
+  app.get('/sandbox/v1/sub-merchants', { preHandler: admin }, async (_req, reply) => reply.send({ subMerchants: [...ctx.state.subMerchants.values()] }));
 
   app.get('/sandbox/v1/faults', { preHandler: admin }, async (_req, reply) => reply.send(ctx.faults));
   app.put('/sandbox/v1/faults', { preHandler: admin }, async (req, reply) => {

@@ -5,7 +5,8 @@ import { XmlFormatError, buildWechatXml, parseWechatXml } from '../v2-xml.ts';
 import type { SimContext } from './context.ts';
 import { alnum } from './ids.ts';
 import { clientCertificate } from './tls-front.ts';
-import type { MerchantRecord } from './types.ts';
+import type { MerchantRecord, OrderRecord } from './types.ts';
+import { v2Partner, v2PartnerEcho, v2PartnerInfo, v2PartnerTradeFields, type V2Partner } from './v2-partner.ts';
 import { V2Error, closeV2Order, fen, findV2Order, need, refundQueryV2, refundV2, requireBoundAppid, unifiedOrder, v2ErrorOf, v2TradeFields } from './v2-api.ts';
 import { AUTH_CODE_RE, barPay, reverseOrder } from './barcodes.ts';
 import { canonicalJson } from './ids.ts';
@@ -22,9 +23,23 @@ import { gzipSync } from 'node:zlib';
 
 type Fields = Record<string, string>;
 export interface V2Call {
+  /** Whose books the call acts on: the merchant, or in partner mode its sub-merchant's. */
   merchant: MerchantRecord;
+  /** Who signed the request and signs the answer (the provider in partner mode). */
+  signer: MerchantRecord;
   fields: Fields;
   signType: V2SignType;
+  partner?: V2Partner;
+}
+
+/** A call naming sub_mch_id acts on the sub-merchant's books (V2Error when the parties do not fit). */
+function withPartner(ctx: SimContext, call: V2Call): V2Call {
+  const p = v2Partner(ctx, call.signer, call.fields);
+  return p ? { ...call, merchant: p.books, partner: p } : call;
+}
+
+function tradeFields(ctx: SimContext, o: OrderRecord): Fields {
+  return { ...v2TradeFields(o), ...v2PartnerTradeFields(ctx, o) };
 }
 type Handler = (call: V2Call) => Fields;
 
@@ -57,14 +72,14 @@ export function authenticateV2(ctx: SimContext, req: FastifyRequest, needsCert: 
   if (!signType) throw new ReturnFail('sign_type参数错误，仅支持MD5和HMAC-SHA256');
   if (!fields.sign) throw new ReturnFail('缺少参数sign');
   if (!v2SignMatches(fields, merchant.apiKey, signType)) throw new ReturnFail('签名错误');
-  return { merchant, fields, signType };
+  return { merchant, signer: merchant, fields, signType };
 }
 
 /** Signs an answer with the request's algorithm; like WeChat's, it does not declare sign_type. */
 export function signedAnswer(call: V2Call, business: Fields): Fields {
-  const answer: Fields = { return_code: 'SUCCESS', return_msg: 'OK', appid: call.fields.appid ?? '', mch_id: call.merchant.mchid, nonce_str: alnum(32), ...business };
+  const answer: Fields = { return_code: 'SUCCESS', return_msg: 'OK', appid: call.fields.appid ?? '', mch_id: call.signer.mchid, ...v2PartnerEcho(call.partner), nonce_str: alnum(32), ...business };
   if (answer.appid === '') delete answer.appid;
-  return { ...answer, sign: v2Sign(answer, call.merchant.apiKey, call.signType) };
+  return { ...answer, sign: v2Sign(answer, call.signer.apiKey, call.signType) };
 }
 
 export function v2Route(ctx: SimContext, handler: Handler, opts: { cert?: boolean } = {}) {
@@ -84,7 +99,9 @@ export function v2Route(ctx: SimContext, handler: Handler, opts: { cert?: boolea
         ctx.faults.failNextRequests -= 1;
         throw new V2Error('SYSTEMERROR', '系统超时，请用相同参数重新调用');
       }
-      business = { result_code: 'SUCCESS', ...handler(call) };
+      const acting = withPartner(ctx, call);
+      call = acting;
+      business = { result_code: 'SUCCESS', ...handler(acting) };
     } catch (err) {
       const e = v2ErrorOf(err);
       if (!e) throw err;
@@ -97,12 +114,12 @@ export function v2Route(ctx: SimContext, handler: Handler, opts: { cert?: boolea
 
 export function registerV2Routes(app: FastifyInstance, ctx: SimContext): void {
   const dialect = (c: V2Call) => ({ api: 'v2' as const, signType: c.signType });
-  app.post('/pay/unifiedorder', v2Route(ctx, (c) => unifiedOrder(ctx, c.merchant, c.fields, dialect(c))));
+  app.post('/pay/unifiedorder', v2Route(ctx, (c) => unifiedOrder(ctx, c.merchant, c.fields, dialect(c), c.partner)));
   app.post(
     '/pay/orderquery',
     v2Route(ctx, (c) => {
       requireBoundAppid(c.merchant, c.fields.appid);
-      return v2TradeFields(findV2Order(ctx, c.merchant, c.fields));
+      return tradeFields(ctx, findV2Order(ctx, c.merchant, c.fields));
     }),
   );
   app.post(
@@ -146,10 +163,10 @@ export function registerV2BarRoutes(app: FastifyInstance, ctx: SimContext): void
       const answer = barPay(
         ctx,
         c.merchant,
-        { appid, description: f.body as string, out_trade_no: f.out_trade_no as string, amount_total: fen(f, 'total_fee'), auth_code: f.auth_code as string, fingerprint: canonicalJson({ v2bar: params }) },
+        { appid, description: f.body as string, out_trade_no: f.out_trade_no as string, amount_total: fen(f, 'total_fee'), auth_code: f.auth_code as string, fingerprint: canonicalJson({ v2bar: params }), ...(c.partner ? { partner: v2PartnerInfo(c.partner, appid) } : {}) },
         { api: 'v2', signType: c.signType },
       );
-      if (answer.kind === 'paid') return v2TradeFields(answer.order);
+      if (answer.kind === 'paid') return tradeFields(ctx, answer.order);
       if (answer.kind === 'userpaying') throw new V2Error('USERPAYING', '需要用户输入支付密码');
       throw new V2Error(answer.code, answer.message);
     }),
@@ -184,9 +201,11 @@ export function registerV2BillRoute(app: FastifyInstance, ctx: SimContext): void
     }
     const f = call.fields;
     try {
+      // A provider downloads one sub-merchant's bill by naming sub_mch_id.
+      call = withPartner(ctx, call);
       requireBoundAppid(call.merchant, f.appid);
-    } catch {
-      return failXml('appid和mch_id不匹配', '20001');
+    } catch (err) {
+      return failXml(err instanceof V2Error && err.errCode !== 'APPID_MCHID_NOT_MATCH' ? err.message : 'appid和mch_id不匹配', '20001');
     }
     if (!/^\d{8}$/.test(f.bill_date ?? '')) return failXml('invalid bill_date', '20001');
     const type = f.bill_type ?? 'ALL';

@@ -14,7 +14,7 @@ import { OUT_TRADE_NO_RE, obj, parseJsonObject, positiveInt, str } from './valid
  * `{"trade_state":"USERPAYING"}`; final refusals are 4xx with the code, a system error 500.
  */
 
-const REFUSALS: Record<string, () => SimError> = {
+export const BAR_REFUSALS: Record<string, () => SimError> = {
   NOTENOUGH: () => new SimError(403, 'NOT_ENOUGH', '用户账户余额不足'),
   AUTHCODEEXPIRE: () => new SimError(400, 'AUTH_CODE_EXPIRE', '二维码已过期，请用户在微信上刷新后再试'),
   SYSTEMERROR: () => new SimError(500, 'SYSTEM_ERROR', '系统超时，请查询订单状态'),
@@ -48,7 +48,7 @@ export function registerV3BarRoutes(app: FastifyInstance, ctx: SimContext, nonce
       const answer = barPay(ctx, merchant, { appid, description, out_trade_no: outTradeNo, amount_total: total, auth_code: authCode, fingerprint: canonicalJson({ codepay: body }) }, { api: 'v3' });
       if (answer.kind === 'paid') return { status: 200, body: transactionView(answer.order) };
       if (answer.kind === 'userpaying') return { status: 202, body: { trade_state: 'USERPAYING' } };
-      throw (REFUSALS[answer.code] as () => SimError)();
+      throw (BAR_REFUSALS[answer.code] as () => SimError)();
     }),
   );
 

@@ -11,6 +11,7 @@ import { createRefund, findRefund, refundView } from './refunds.ts';
 import { closeOrder, findOrder, findOrderByTransactionId, prepay, transactionView } from './transactions.ts';
 import type { MerchantRecord, PrepayEndpoint } from './types.ts';
 import { OUT_TRADE_NO_RE, parseJsonObject } from './validate.ts';
+import { refundBooks } from './partners.ts';
 
 /**
  * The WeChat Pay API v3 surface (direct merchant, protocols.md §A.2). Every answer — 2xx, 204 and
@@ -120,16 +121,26 @@ export function registerV3Routes(app: FastifyInstance, ctx: SimContext, nonces: 
 
   app.post(
     '/v3/refund/domestic/refunds',
-    wx(ctx, nonces, (_req, merchant, raw) => ({ status: 200, body: createRefund(ctx, merchant, parseJsonObject(raw)) })),
+    wx(ctx, nonces, (_req, merchant, raw) => {
+      const body = parseJsonObject(raw);
+      return { status: 200, body: createRefund(ctx, refundBooks(ctx, merchant, body.sub_mchid), body) };
+    }),
   );
 
   app.get(
     '/v3/refund/domestic/refunds/:out_refund_no',
-    wx(ctx, nonces, (req, merchant) => ({ status: 200, body: refundView(findRefund(ctx, merchant.mchid, pathParam(req, 'out_refund_no'))) })),
+    wx(ctx, nonces, (req, merchant) => {
+      const books = refundBooks(ctx, merchant, (req.query as Record<string, unknown>).sub_mchid);
+      return { status: 200, body: refundView(findRefund(ctx, books.mchid, pathParam(req, 'out_refund_no'))) };
+    }),
   );
 
   app.get('/v3/bill/fundflowbill', wx(ctx, nonces, (req, merchant) => ({ status: 200, body: fundFlowBill(ctx, merchant.mchid, req.query as Record<string, string | undefined>) })));
-  app.get('/v3/bill/tradebill', wx(ctx, nonces, (req, merchant) => ({ status: 200, body: tradeBill(ctx, merchant.mchid, req.query as Record<string, string | undefined>) })));
+  app.get('/v3/bill/tradebill', wx(ctx, nonces, (req, merchant) => {
+    const query = req.query as Record<string, string | undefined>;
+    // A provider fetches one sub-merchant's bill with sub_mchid.
+    return { status: 200, body: tradeBill(ctx, refundBooks(ctx, merchant, query.sub_mchid).mchid, query) };
+  }));
 
   // The file itself: the request is signed like any call, the answer is not (protocols.md §A.2) —
   // its integrity comes from the SHA1 in the tradebill answer.

@@ -8,6 +8,7 @@ import { registerV3Routes, sendError } from './routes-v3.ts';
 import { registerOpenPlatformRoutes } from './routes-open.ts';
 import { registerV2BarRoutes, registerV2BillRoute, registerV2Routes } from './routes-v2.ts';
 import { registerV3BarRoutes } from './routes-v3-bar.ts';
+import { registerV3PartnerRoutes } from './routes-partner.ts';
 import { buildWechatXml } from '../v2-xml.ts';
 import type { OpenPlatform } from './open-platform.ts';
 import type { WechatPaySimulatorOptions } from './types.ts';
@@ -35,6 +36,7 @@ export function buildServer(ctx: SimContext, nonces: NonceCache, opts: WechatPay
   registerV2BarRoutes(app, ctx);
   registerV2BillRoute(app, ctx);
   registerV3BarRoutes(app, ctx, nonces);
+  registerV3PartnerRoutes(app, ctx, nonces);
   registerSandboxRoutes(app, ctx, opts.adminToken);
   registerPages(app, ctx);
   registerOpenPlatformRoutes(app, open);

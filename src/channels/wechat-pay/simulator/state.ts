@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { loadPublicKey } from '../v3-crypto.ts';
 import { rfc3339 } from './ids.ts';
 import type { PlatformKeyMaterial } from './keys.ts';
-import type { CallbackRecord, Ledger, MerchantRecord, OrderRecord, RefundRecord } from './types.ts';
+import type { CallbackRecord, Ledger, MerchantRecord, OrderRecord, RefundRecord, SubMerchantRecord } from './types.ts';
 
 /**
  * In-memory books of the simulated WeChat Pay: merchants, orders, refunds and callbacks, with
@@ -21,12 +21,16 @@ export interface Snapshot {
   orders: OrderRecord[];
   refunds: RefundRecord[];
   callbacks: CallbackRecord[];
+  /** Absent in files written before service providers existed. */
+  subMerchants?: SubMerchantRecord[];
 }
 
 const key = (mchid: string, no: string): string => `${mchid}\u0000${no}`;
 
 export class SimState {
   readonly merchants = new Map<string, MerchantRecord>();
+  /** 特约商户 by sub_mchid. */
+  readonly subMerchants = new Map<string, SubMerchantRecord>();
   private readonly merchantKeys = new Map<string, KeyObject>();
   private readonly orders = new Map<string, OrderRecord>();
   private readonly byTransactionId = new Map<string, OrderRecord>();
@@ -46,6 +50,17 @@ export class SimState {
     this.merchants.set(m.mchid, m);
     this.merchantKeys.delete(m.mchid);
     this.onChange();
+  }
+
+  putSubMerchant(s: SubMerchantRecord): void {
+    this.subMerchants.set(s.sub_mchid, s);
+    this.onChange();
+  }
+
+  /** The account that signs for a book: the merchant itself, or the provider of a sub-merchant. */
+  accountOf(mchid: string): MerchantRecord | undefined {
+    const sub = this.subMerchants.get(mchid);
+    return this.merchants.get(sub ? sub.sp_mchid : mchid);
   }
 
   /** The merchant's API public key, parsed once (verification runs on every request). */
@@ -136,11 +151,13 @@ export class SimState {
       orders: [...this.orders.values()],
       refunds: [...this.refunds.values()],
       callbacks: [...this.callbacks.values()],
+      subMerchants: [...this.subMerchants.values()],
     };
   }
 
   restore(s: Snapshot, newApiKey: () => string): void {
     for (const m of s.merchants) this.merchants.set(m.mchid, { ...m, apiKey: m.apiKey ?? newApiKey() });
+    for (const sub of s.subMerchants ?? []) this.subMerchants.set(sub.sub_mchid, sub);
     for (const o of s.orders) {
       this.orders.set(key(o.mchid, o.out_trade_no), o);
       this.byPrepayId.set(o.prepay_id, o);
@@ -159,6 +176,7 @@ export class SimState {
     return {
       orders: [...this.orders.values()].filter(mine).map((o) => ({
         mchid: o.mchid,
+        ...(o.partner ? { partner: { ...o.partner, openid_field: o.jsapi_openid === undefined ? null : o.jsapi_openid_kind === 'sub' ? ('sub_openid' as const) : ('sp_openid' as const), openid: o.jsapi_openid ?? null } } : {}),
         appid: o.appid,
         out_trade_no: o.out_trade_no,
         transaction_id: o.transaction_id ?? null,

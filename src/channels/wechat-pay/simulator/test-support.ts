@@ -125,3 +125,29 @@ export function nativeOrder(creds: SandboxCredentials, notifyUrl: string, over: 
     ...over,
   };
 }
+
+export interface CapturedCallback {
+  path: string;
+  headers: Record<string, string>;
+  rawBody: Buffer;
+  query: Record<string, string>;
+}
+
+/** A merchant notify endpoint for channel tests: keeps each callback raw (parseCallback input) and answers with `reply`. */
+export async function startCaptureServer(reply: (c: CapturedCallback) => { status: number; contentType: string; body: string }): Promise<{ url: string; captured: CapturedCallback[]; close(): Promise<void> }> {
+  const captured: CapturedCallback[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
+      const c: CapturedCallback = { path: req.url ?? '', headers, rawBody: Buffer.concat(chunks), query: {} };
+      captured.push(c);
+      const answer = reply(c);
+      res.writeHead(answer.status, { 'content-type': answer.contentType }).end(answer.body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, captured, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}

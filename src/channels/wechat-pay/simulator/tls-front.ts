@@ -20,16 +20,18 @@ export interface TlsFront {
 export function addTlsFront(plain: HttpServer, server: { key: string; cert: string }, clientCas: string[]): TlsFront {
   const options = { key: server.key, cert: server.cert, requestCert: true, rejectUnauthorized: false, ca: clientCas };
   const secure: HttpsServer = createHttpsServer(options, (req, res) => plain.emit('request', req, res));
-  const tlsSockets = new Set<Socket>();
+  // Every accepted socket, whichever protocol it turns out to speak: a connection that has not sent
+  // its first byte yet is known to neither server, so neither close() would end it.
+  const sockets = new Set<Socket>();
   const plainListeners = plain.listeners('connection') as Array<(socket: Socket) => void>;
   plain.removeAllListeners('connection');
   plain.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
     socket.once('data', (chunk: Buffer) => {
       socket.pause();
       socket.unshift(chunk);
       if (chunk[0] === 0x16) {
-        tlsSockets.add(socket);
-        socket.once('close', () => tlsSockets.delete(socket));
         secure.emit('connection', socket);
       } else {
         for (const listener of plainListeners) listener.call(plain, socket);
@@ -42,8 +44,9 @@ export function addTlsFront(plain: HttpServer, server: { key: string; cert: stri
       secure.setSecureContext({ key: server.key, cert: server.cert, ca: cas });
     },
     close() {
-      // The plain server counts these raw sockets; close() would wait out their keep-alive.
-      for (const s of tlsSockets) s.destroy();
+      // The simulator is going away: the plain server counts these raw sockets and its close() would
+      // wait out their keep-alive (or forever, for one that never spoke).
+      for (const s of sockets) s.destroy();
       secure.close();
     },
   };

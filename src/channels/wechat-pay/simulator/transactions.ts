@@ -4,6 +4,7 @@ import { alnum, canonicalJson, digits, prepayId, rfc3339, sandboxOpenid, transac
 import { enqueueCallback } from './notifications.ts';
 import type { ApiDialect, MerchantRecord, OrderRecord, PrepayEndpoint, TradeState, TradeType, Transaction } from './types.ts';
 import { validatePrepay, type PrepayInput } from './validate.ts';
+import { partnerView } from './partners.ts';
 import { enqueueV2PayCallback } from './v2-notifications.ts';
 
 /**
@@ -74,6 +75,8 @@ export function prepareOrder(ctx: SimContext, merchant: MerchantRecord, endpoint
     fingerprint,
     prepay_id: id,
     jsapi_openid: input.openid,
+    ...(input.openid_kind ? { jsapi_openid_kind: input.openid_kind } : {}),
+    ...(input.partner ? { partner: input.partner } : {}),
     trade_state: 'NOTPAY',
     trade_state_desc: STATE_DESC.NOTPAY,
     refunded_total: 0,
@@ -147,20 +150,25 @@ export function payOrder(ctx: SimContext, o: OrderRecord, openid?: string): Tran
   o.trade_state_desc = STATE_DESC.SUCCESS;
   o.transaction_id = txn;
   o.success_time = now;
-  o.payer_openid = o.jsapi_openid ?? openid ?? sandboxOpenid(o.appid);
+  if (o.partner) {
+    // The payer of a partner order is a sandbox user of the open platform, so both openids exist.
+    o.payer_openid = o.jsapi_openid ?? openid ?? ctx.open.openid(o.appid, 'sandbox-user');
+    o.payer_openid_kind = o.jsapi_openid !== undefined ? (o.jsapi_openid_kind ?? 'sp') : 'sp';
+  } else o.payer_openid = o.jsapi_openid ?? openid ?? sandboxOpenid(o.appid);
   ctx.state.indexTransaction(o);
   ctx.state.changed();
   const view = transactionView(o);
-  const merchant = ctx.state.merchants.get(o.mchid);
+  const merchant = ctx.state.accountOf(o.mchid);
   // 付款码 has no notify_url: the cashier learns the outcome from the answer or by query.
   if (o.trade_type === 'MICROPAY') return view;
   if (merchant && o.dialect?.api === 'v2') enqueueV2PayCallback(ctx, merchant, o);
   else if (merchant) {
     // tamperCallbackAmount: a correctly signed notification whose amount differs from the order,
     // the "假通知" case every merchant must catch by comparing amounts (perf-reliability.md).
+    const wire = o.partner ? partnerView(ctx, o, view) : view;
     const plain = ctx.faults.tamperCallbackAmount
-      ? { ...view, amount: { ...view.amount, total: o.amount_total + 1, payer_total: o.amount_total + 1 } }
-      : view;
+      ? { ...wire, amount: { ...view.amount, total: o.amount_total + 1, payer_total: o.amount_total + 1 } }
+      : wire;
     enqueueCallback(ctx, merchant, {
       url: o.notify_url,
       eventType: 'TRANSACTION.SUCCESS',

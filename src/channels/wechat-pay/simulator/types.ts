@@ -52,6 +52,38 @@ export interface RegisterMerchantInput {
   apiKey?: string;
   /** Native 模式一 扫码回调URL: called when a payer scans one of the merchant's product codes. */
   nativeCallbackUrl?: string;
+  /** Makes the account a service provider (服务商) that may use the partner endpoints. */
+  providerType?: ProviderType;
+  /** Bank service providers (银行服务商): the 渠道号 their v2 requests carry as channel_id. */
+  channelId?: string;
+}
+
+/** 普通服务商 or 银行服务商 (seed 003 "后台下单" modes). */
+export type ProviderType = 'normal' | 'bank';
+
+export interface RegisterSubMerchantInput {
+  /** The provider (服务商) the sub-merchant is onboarded under. */
+  spMchid: string;
+  subMchid?: string;
+  /** Appids bound to the sub-merchant itself (its 公众号 / mini program / mobile app): usable as sub_appid. */
+  appids?: string[];
+  name?: string;
+}
+
+/** 特约商户: has no keys of its own; every call is made and signed by its provider. */
+export interface SubMerchantRecord {
+  sub_mchid: string;
+  sp_mchid: string;
+  appids: string[];
+  name: string;
+  createdAt: number;
+}
+
+/** What a partner (服务商) order carries besides the sub-merchant's own books. */
+export interface PartnerInfo {
+  sp_mchid: string;
+  sp_appid: string;
+  sub_appid?: string;
 }
 
 export interface SandboxCredentials {
@@ -66,8 +98,11 @@ export interface SandboxCredentials {
   platformCertificatePem: string;
   platformCertificateSerial: string;
   verifyMode: VerifyMode;
+  providerType?: ProviderType;
   /** API v2 key: signs and verifies v2 XML; md5 of it decrypts v2 refund notifications. */
   apiKey: string;
+  /** apiclient_cert.p12 (base64, password = mchid): only in the /sandbox/v1/merchants answer that generated the key. */
+  merchantCertificateP12?: string;
   /** CA that issued the sandbox's HTTPS certificate (trust it as tlsCaCert for https:// base URLs, which v2 /secapi needs). */
   tlsCaCertificatePem: string;
 }
@@ -106,6 +141,8 @@ export interface MerchantRecord {
   /** API v2 key (absent in state files written before v2 existed: filled on load). */
   apiKey: string;
   nativeCallbackUrl?: string;
+  providerType?: ProviderType;
+  channelId?: string;
   createdAt: number;
 }
 
@@ -113,7 +150,10 @@ export interface MerchantRecord {
 export type ApiDialect = { api: 'v2'; signType: 'MD5' | 'HMAC-SHA256' } | { api: 'v3' };
 
 export interface OrderRecord {
+  /** For a partner order: the sub_mchid (out_trade_no is unique per sub-merchant). */
   mchid: string;
+  /** Present on orders placed through the partner (服务商) endpoints. */
+  partner?: PartnerInfo;
   appid: string;
   out_trade_no: string;
   trade_type: TradeType;
@@ -132,6 +172,9 @@ export interface OrderRecord {
   /** Path + query of the H5 page; the answer prefixes the current base URL, which may change across restarts. */
   h5_path?: string;
   jsapi_openid?: string;
+  /** Partner orders: whether jsapi_openid / payer_openid is an sp_openid or a sub_openid. */
+  jsapi_openid_kind?: 'sp' | 'sub';
+  payer_openid_kind?: 'sp' | 'sub';
   trade_state: TradeState;
   trade_state_desc: string;
   transaction_id?: string;
@@ -149,7 +192,10 @@ export interface OrderRecord {
 }
 
 export interface RefundRecord {
+  /** For a partner order's refund: the sub_mchid. */
   mchid: string;
+  /** The provider that requested it (partner orders). */
+  sp_mchid?: string;
   out_refund_no: string;
   refund_id: string;
   out_trade_no: string;
@@ -237,7 +283,10 @@ export interface RefundView {
 }
 
 export interface LedgerOrder {
+  /** The sub_mchid for a partner order. */
   mchid: string;
+  /** Partner orders: the provider, the appids, and which payer field the prepay carried. */
+  partner?: PartnerInfo & { openid_field: 'sp_openid' | 'sub_openid' | null; openid: string | null };
   appid: string;
   out_trade_no: string;
   transaction_id: string | null;
@@ -308,6 +357,8 @@ export interface RefundAdminApi {
 export interface WechatPaySimulator {
   baseUrl: string;
   registerMerchant(input?: RegisterMerchantInput): SandboxCredentials;
+  /** Onboards a 特约商户 under a provider registered with providerType. */
+  registerSubMerchant(input: RegisterSubMerchantInput): SubMerchantRecord;
   payer: PayerApi;
   refunds: RefundAdminApi;
   faults: FaultSwitches;
@@ -315,6 +366,8 @@ export interface WechatPaySimulator {
   open: import('./open-platform.ts').OpenPlatform;
   /** The API certificate the sandbox CA issued for a merchant's key (PEM), once issued. */
   merchantCertificate(mchid: string): Promise<string>;
+  /** apiclient_cert.p12 (base64) of that certificate with the given key, password = mch_id. */
+  merchantCertificateP12(mchid: string, privateKeyPem: string): Promise<string>;
   /** A new platform certificate signs from now on; the previous one stays listed until it expires. */
   rotatePlatformCertificate(): Promise<{ serial: string }>;
   ledger(mchid?: string): Ledger;

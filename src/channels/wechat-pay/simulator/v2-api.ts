@@ -6,6 +6,7 @@ import { createRefund } from './refunds.ts';
 import { closeOrder, prepareOrder } from './transactions.ts';
 import type { ApiDialect, MerchantRecord, OrderRecord, PrepayEndpoint, RefundRecord, RefundStatus } from './types.ts';
 import type { PrepayInput } from './validate.ts';
+import { v2PartnerInfo, v2PartnerOpenid, type V2Partner } from './v2-partner.ts';
 
 /**
  * The business half of the API v2 surface (protocols.md §B.3): each function takes the verified
@@ -82,11 +83,11 @@ function notifyUrl(fields: Fields): string {
 }
 
 /** unifiedorder: checks, then the order shared with v3 (same prepay_id on an identical repeat). */
-export function unifiedOrder(ctx: SimContext, merchant: MerchantRecord, fields: Fields, dialect: ApiDialect): Fields {
+export function unifiedOrder(ctx: SimContext, merchant: MerchantRecord, fields: Fields, dialect: ApiDialect, partner?: V2Partner): Fields {
   need(fields, 'body', 'out_trade_no', 'total_fee', 'spbill_create_ip', 'notify_url', 'trade_type');
   const endpoint = TRADE_TYPES[fields.trade_type as string];
   if (!endpoint) throw new V2Error('PARAM_ERROR', 'trade_type须为JSAPI、NATIVE、APP或MWEB');
-  if (endpoint === 'jsapi') need(fields, 'openid');
+  if (endpoint === 'jsapi' && !partner) need(fields, 'openid');
   if (endpoint === 'native') need(fields, 'product_id');
   if (endpoint === 'h5') need(fields, 'scene_info');
   const outTradeNo = fields.out_trade_no as string;
@@ -101,6 +102,7 @@ export function unifiedOrder(ctx: SimContext, merchant: MerchantRecord, fields: 
     if (timeExpire <= ctx.now()) throw new V2Error('PARAM_ERROR', 'time_expire不能早于当前时间');
   }
   const appid = requireBoundAppid(merchant, fields.appid);
+  const payer = endpoint === 'jsapi' && partner ? v2PartnerOpenid(ctx, partner, fields) : undefined;
   const input: PrepayInput = {
     appid,
     description: fields.body as string,
@@ -109,7 +111,8 @@ export function unifiedOrder(ctx: SimContext, merchant: MerchantRecord, fields: 
     attach: fields.attach,
     notify_url: notifyUrl(fields),
     amount_total: fen(fields, 'total_fee'),
-    openid: endpoint === 'jsapi' ? fields.openid : undefined,
+    openid: endpoint === 'jsapi' ? (payer?.openid ?? fields.openid) : undefined,
+    ...(partner ? { partner: v2PartnerInfo(partner, appid), ...(payer ? { openid_kind: payer.kind } : {}) } : {}),
   };
   const { nonce_str: _n, sign: _s, ...params } = fields;
   const order = prepareOrder(ctx, merchant, endpoint, input, canonicalJson({ v2: params }), dialect);

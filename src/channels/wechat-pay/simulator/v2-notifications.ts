@@ -3,6 +3,7 @@ import { buildWechatXml } from '../v2-xml.ts';
 import type { SimContext } from './context.ts';
 import { alnum, cstDateTime, cstDigits, eventId } from './ids.ts';
 import { enqueueBody } from './notifications.ts';
+import { partnerPayer } from './partners.ts';
 import type { MerchantRecord, OrderRecord, RefundOutcome, RefundRecord } from './types.ts';
 
 /**
@@ -27,10 +28,13 @@ export function enqueueV2PayCallback(ctx: SimContext, merchant: MerchantRecord, 
       return_code: 'SUCCESS',
       return_msg: 'OK',
       appid: o.appid,
-      mch_id: o.mchid,
+      mch_id: o.partner ? o.partner.sp_mchid : o.mchid,
+      // Service-provider fields (protocols.md §B.1): the sub-merchant, and the payer under sub_appid.
+      sub_mch_id: o.partner ? o.mchid : undefined,
+      sub_appid: o.partner?.sub_appid,
       nonce_str: alnum(32),
       result_code: 'SUCCESS',
-      openid: o.payer_openid,
+      ...v2PayerFields(ctx, o),
       is_subscribe: 'N',
       trade_type: o.trade_type,
       bank_type: 'OTHERS',
@@ -49,7 +53,14 @@ export function enqueueV2PayCallback(ctx: SimContext, merchant: MerchantRecord, 
 }
 
 
-export function enqueueV2RefundCallback(ctx: SimContext, merchant: MerchantRecord, r: RefundRecord, outcome: RefundOutcome, appid: string): void {
+/** openid (under appid) and, for a partner order with sub_appid, sub_openid. */
+export function v2PayerFields(ctx: SimContext, o: OrderRecord): Record<string, string | undefined> {
+  const p = partnerPayer(ctx, o);
+  if (!o.partner) return { openid: o.payer_openid };
+  return { openid: p?.sp_openid, sub_openid: p?.sub_openid };
+}
+
+export function enqueueV2RefundCallback(ctx: SimContext, merchant: MerchantRecord, r: RefundRecord, outcome: RefundOutcome, appid: string, subAppid?: string): void {
   if (!r.notify_url) return;
   const refundFee = String(ctx.faults.tamperCallbackAmount ? r.amount_refund + 1 : r.amount_refund);
   const inner = buildWechatXml(
@@ -70,6 +81,7 @@ export function enqueueV2RefundCallback(ctx: SimContext, merchant: MerchantRecor
     },
     'root',
   );
-  const outer = buildWechatXml({ return_code: 'SUCCESS', appid, mch_id: r.mchid, nonce_str: alnum(32), req_info: encryptReqInfo(inner, merchant.apiKey) });
+  const partner = r.sp_mchid !== undefined ? { mch_id: r.sp_mchid, sub_mch_id: r.mchid, sub_appid: subAppid } : { mch_id: r.mchid };
+  const outer = buildWechatXml({ return_code: 'SUCCESS', appid, ...partner, nonce_str: alnum(32), req_info: encryptReqInfo(inner, merchant.apiKey) });
   enqueueBody(ctx, merchant, newEventId(ctx), { url: r.notify_url, eventType: `V2.REFUND.${outcome}`, outTradeNo: r.out_trade_no, outRefundNo: r.out_refund_no }, outer, 'v2');
 }

@@ -85,6 +85,9 @@ export interface PrepayInput {
   notify_url: string;
   amount_total: number;
   openid?: string;
+  /** Partner orders only. */
+  openid_kind?: 'sp' | 'sub';
+  partner?: import('./types.ts').PartnerInfo;
 }
 
 export function validatePrepay(endpoint: PrepayEndpoint, body: Json, merchant: MerchantRecord, nowMs: number): PrepayInput {
