@@ -90,7 +90,7 @@ async function wireAbc(gw: Gateway, sim: AbcSimulator, appId: string, ways: read
   const creds = await sim.registerMerchant({ merchantId: DEMO_ABC_MERCHANT, name: 'Polypay 演示商户', ...(stored ? publicOf(stored) : { newKey: true }) });
   const privateKey = creds.privateKeyPem ?? stored;
   if (!privateKey) throw new Error('the ABC sandbox returned no merchant key');
-  await gw.tenancy.setChannelConfig(appId, 'abcpay', { merchantId: creds.merchantId, trustpayCert: creds.trustpayPublicKeyPem, baseUrl: sim.baseUrl }, { privateKey });
+  await gw.tenancy.setChannelConfig(appId, 'abcpay', { merchantId: creds.merchantId, trustpayCert: creds.trustpayCertPem, baseUrl: sim.baseUrl }, { privateKey });
   await gw.passages.enableWays(appId, 'abcpay', ways);
 }
 
@@ -139,7 +139,7 @@ export function registerAcquirerKeyIssuers(gw: Gateway, sims: AcquirerSandboxes)
   if (abc) {
     gw.sandboxKeys.set('abcpay', async () => {
       const c = await abc.registerMerchant();
-      return { params: { merchantId: c.merchantId, trustpayCert: c.trustpayPublicKeyPem, baseUrl: abc.baseUrl }, secrets: { privateKey: c.privateKeyPem as string } };
+      return { params: { merchantId: c.merchantId, trustpayCert: c.trustpayCertPem, baseUrl: abc.baseUrl }, secrets: { privateKey: c.privateKeyPem as string } };
     });
   }
 }

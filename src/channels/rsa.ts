@@ -1,5 +1,4 @@
-import { X509Certificate, createPrivateKey, createPublicKey, createSign, createVerify, generateKeyPair, type KeyObject } from 'node:crypto';
-import { promisify } from 'node:util';
+import { X509Certificate, createPrivateKey, createPublicKey, createSign, createVerify, type KeyObject } from 'node:crypto';
 
 /**
  * RSA helpers shared by the channels that sign with plain RSA keys (盛付通, 京东支付, 农业银行):
@@ -58,12 +57,4 @@ export function rsaVerify(hash: RsaHash, content: string | Buffer, signature: st
 
 export function spkiPem(key: KeyObject): string {
   return key.export({ type: 'spki', format: 'pem' }) as string;
-}
-
-const generateKeyPairAsync = promisify(generateKeyPair);
-
-/** A fresh RSA-2048 pair as PEM (PKCS#8 private, SPKI public), generated off the event loop. */
-export async function newRsaKeyPair(): Promise<{ privateKeyPem: string; publicKeyPem: string }> {
-  const pair = await generateKeyPairAsync('rsa', { modulusLength: 2048 });
-  return { privateKeyPem: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, publicKeyPem: spkiPem(pair.publicKey) };
 }

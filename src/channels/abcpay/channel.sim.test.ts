@@ -17,7 +17,7 @@ let rcv: CaptureReceiver;
 const channel = new AbcpayChannel();
 
 function config(over: Record<string, string> = {}, secrets: Record<string, string> = {}): ChannelConfig {
-  return { params: { merchantId: creds.merchantId, trustpayCert: creds.trustpayPublicKeyPem, baseUrl: sim.baseUrl, ...over }, secrets: { privateKey: creds.privateKeyPem as string, ...secrets } };
+  return { params: { merchantId: creds.merchantId, trustpayCert: creds.trustpayCertPem, baseUrl: sim.baseUrl, ...over }, secrets: { privateKey: creds.privateKeyPem as string, ...secrets } };
 }
 const ctx = (over: Record<string, string> = {}, secrets: Record<string, string> = {}) => contextOf(config(over, secrets));
 const isKind = isChannelError;

@@ -12,6 +12,8 @@ import { ABC_CODES, ABC_ENVELOPE, NOTIFY_FIELD, NOTIFY_RETRY_S, PAY_CHANNEL } fr
 export interface AbcKeys {
   platformPrivateKeyPem: string;
   platformPublicKeyPem: string;
+  /** A self-signed certificate of the platform key (TrustPay.cer). */
+  trustpayCertPem: string;
 }
 
 export function orderStatusOf(t: TradeRecord): string {

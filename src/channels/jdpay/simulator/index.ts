@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { newRsaKeyPair } from '../../rsa.ts';
+import { generateRsaPair } from '../../sandbox/certs.ts';
 import { digits } from '../../sandbox/acquirer/engine.ts';
 import { compactChinaTime } from '../../china-time.ts';
 import { RegistrationError, registerAcquirerMerchant } from '../../sandbox/acquirer/merchants.ts';
@@ -53,7 +53,7 @@ export async function startJdpaySimulator(opts: AcquirerOptions = {}): Promise<J
     title: '京东支付 JD Pay',
     userAgent: 'JDPay-Notify/2.0 (Polypay sandbox)',
     generateKeys: async () => {
-      const pair = await newRsaKeyPair();
+      const pair = await generateRsaPair();
       return { platformPrivateKeyPem: pair.privateKeyPem, platformPublicKeyPem: pair.publicKeyPem };
     },
     newTradeNo: (now) => `${compactChinaTime(now)}${digits(12)}`,

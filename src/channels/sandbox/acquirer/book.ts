@@ -131,7 +131,7 @@ export class AcquirerBook {
     for (const r of s.refunds) this.refunds.set(k(r.merchantId, r.outRefundNo), r);
     for (const n of s.notices) {
       this.notices.set(n.id, n);
-      if (n.delivered || n.gaveUp) this.finished.push(n.id);
+      if (n.delivered || n.gave_up) this.finished.push(n.id);
     }
   }
 
@@ -148,10 +148,10 @@ export class AcquirerBook {
         url: n.url,
         attempts: n.attempts,
         delivered: n.delivered,
-        gave_up: n.gaveUp,
-        last_status: n.lastStatus,
-        last_body: n.lastBody ?? null,
-        next_attempt_at: n.nextAt === null ? null : new Date(n.nextAt).toISOString(),
+        gave_up: n.gave_up,
+        last_status: n.last_status,
+        last_body: n.last_body ?? null,
+        next_attempt_at: n.next_at === null ? null : new Date(n.next_at).toISOString(),
       })),
     };
   }

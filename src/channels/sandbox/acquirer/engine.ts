@@ -203,7 +203,7 @@ export function notifyPayment(ctx: AcquirerContext, t: TradeRecord): void {
 export function enqueueNotice(ctx: AcquirerContext, n: Pick<NoticeRecord, 'merchantId' | 'kind' | 'outTradeNo' | 'url'> & { outRefundNo?: string }): void {
   const now = ctx.now();
   const id = `${compactChinaTime(now)}${digits(12)}`;
-  ctx.book.addNotice({ ...n, id, createdAt: now, attempts: 0, delivered: false, gaveUp: false, nextAt: now, lastStatus: null, duplicate: ctx.faults.duplicateNotifications });
+  ctx.book.addNotice({ ...n, id, createdAt: now, attempts: 0, delivered: false, gave_up: false, next_at: now, last_status: null, duplicate: ctx.faults.duplicateNotifications });
   ctx.onNotice(id);
 }
 

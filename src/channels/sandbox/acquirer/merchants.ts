@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { newRsaKeyPair, spkiPem } from '../../rsa.ts';
+import { spkiPem } from '../../rsa.ts';
+import { generateRsaPair } from '../certs.ts';
 import type { AcquirerContext } from './engine.ts';
 import type { MerchantRecord } from './types.ts';
 
@@ -41,7 +42,7 @@ export async function registerAcquirerMerchant(
     if (privateText) publicKeyPem = spkiPem(createPublicKey(createPrivateKey(privateText)));
     else if (publicText) publicKeyPem = spkiPem(createPublicKey(publicText));
     else if (existing && input.newKey !== true) publicKeyPem = existing.publicKeyPem;
-    else ({ publicKeyPem, privateKeyPem } = await newRsaKeyPair());
+    else ({ publicKeyPem, privateKeyPem } = await generateRsaPair());
   } catch {
     throw new RegistrationError('the key given is not a readable RSA key');
   }

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { bearerTokenOk, sandboxBody } from '../kit.ts';
+import { SandboxBadRequest, applyFaultPatch, bearerTokenOk, optionalString, requireSandboxBody } from '../kit.ts';
 import { tradeView } from './book.ts';
 import { RegistrationError } from './merchants.ts';
 import { cancelTrade, failTrade, payTrade, payUrl, releaseRefunds, tradeForPayer, type AcquirerContext } from './engine.ts';
@@ -13,31 +13,18 @@ import { SimRefusal, WALLETS, type AcquirerFaults, type TradeRecord, type Wallet
  */
 
 type Json = Record<string, unknown>;
-
-class BadRequest extends Error {}
-
-function body(req: FastifyRequest): Json {
-  const b = sandboxBody(req);
-  if (b === null) throw new BadRequest('body must be a JSON object');
-  return b;
-}
-
-function opt(b: Json, name: string): string | undefined {
-  const v = b[name];
-  if (v === undefined || v === null || v === '') return undefined;
-  if (typeof v !== 'string') throw new BadRequest(`${name} must be a string`);
-  return v;
-}
+const body = requireSandboxBody;
+const opt = optionalString;
 
 export function walletOf(value: string | undefined): Wallet | undefined {
   if (value === undefined) return undefined;
   const w = value.toUpperCase();
-  if (!(WALLETS as readonly string[]).includes(w)) throw new BadRequest(`wallet must be one of ${WALLETS.join(', ')}`);
+  if (!(WALLETS as readonly string[]).includes(w)) throw new SandboxBadRequest(`wallet must be one of ${WALLETS.join(', ')}`);
   return w as Wallet;
 }
 
 function fail(reply: FastifyReply, err: unknown): FastifyReply {
-  if (err instanceof BadRequest || err instanceof RegistrationError) return reply.code(400).send({ code: 'BAD_REQUEST', message: err.message });
+  if (err instanceof SandboxBadRequest || err instanceof RegistrationError) return reply.code(400).send({ code: 'BAD_REQUEST', message: err.message });
   if (err instanceof SimRefusal) return reply.code(err.reason === 'NOT_FOUND' ? 404 : 409).send({ code: err.reason, message: err.message });
   throw err;
 }
@@ -54,23 +41,13 @@ const FAULT_KEYS: Record<keyof AcquirerFaults, 'boolean' | 'count'> = {
   failRefunds: 'boolean',
 };
 
-export function applyAcquirerFaults(target: AcquirerFaults, patch: Json): void {
-  for (const [k, v] of Object.entries(patch)) {
-    const kind = FAULT_KEYS[k as keyof AcquirerFaults];
-    if (!kind) throw new BadRequest(`unknown fault switch ${k}`);
-    if (kind === 'boolean' && typeof v !== 'boolean') throw new BadRequest(`${k} must be a boolean`);
-    if (kind === 'count' && (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)) throw new BadRequest(`${k} must be a non-negative integer`);
-  }
-  Object.assign(target, patch);
-}
-
 /** The trade a payer names: a payer link / code / token / trade number, or merchant_id + out_trade_no. */
 function payerTrade(ctx: AcquirerContext, b: Json): TradeRecord {
   const target = opt(b, 'code') ?? opt(b, 'trade_no');
   if (target !== undefined) return tradeForPayer(ctx, target);
   const merchantId = opt(b, 'merchant_id');
   const outTradeNo = opt(b, 'out_trade_no');
-  if (!merchantId || !outTradeNo) throw new BadRequest('give code (the payer link or QR content), trade_no, or merchant_id and out_trade_no');
+  if (!merchantId || !outTradeNo) throw new SandboxBadRequest('give code (the payer link or QR content), trade_no, or merchant_id and out_trade_no');
   const t = ctx.book.trade(merchantId, outTradeNo);
   if (!t) throw new SimRefusal('NOT_FOUND', `order ${outTradeNo} does not exist`);
   return t;
@@ -109,7 +86,7 @@ export function registerAcquirerSandboxRoutes(
     '/sandbox/v1/faults',
     { preHandler: admin },
     guarded(async (req, reply) => {
-      applyAcquirerFaults(ctx.faults, body(req));
+      applyFaultPatch(ctx.faults, body(req), FAULT_KEYS);
       return reply.send(ctx.faults);
     }),
   );
@@ -124,7 +101,7 @@ export function registerAcquirerSandboxRoutes(
     { preHandler: admin },
     guarded(async (req, reply) => {
       const seconds = body(req).seconds;
-      if (typeof seconds !== 'number' || !Number.isSafeInteger(seconds) || seconds < 1 || seconds > 3600) throw new BadRequest('seconds must be an integer 1…3600');
+      if (typeof seconds !== 'number' || !Number.isSafeInteger(seconds) || seconds < 1 || seconds > 3600) throw new SandboxBadRequest('seconds must be an integer 1…3600');
       setTimeout(() => void control.down(seconds * 1000), 50).unref();
       return reply.send({ down: true, upAt: new Date(ctx.now() + 50 + seconds * 1000).toISOString() });
     }),

@@ -1,13 +1,15 @@
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { createSandboxApp, listenSandbox } from '../server.ts';
 import { SnapshotWriter, readSnapshotFile } from '../snapshot-file.ts';
 import { TimerSet } from '../kit.ts';
 import { AcquirerBook, tradeView, type AcquirerSnapshot } from './book.ts';
 import { schedulePassword } from './barcodes.ts';
 import { cancelTrade, failTrade, payTrade, payUrl, releaseRefunds, settleRefund, tradeForPayer, type AcquirerContext, type SimLog } from './engine.ts';
-import { AcquirerNotifier, type NoticeCodec } from './notifier.ts';
+import type { RetryingNotifier } from '../notifier.ts';
+import { acquirerNotifier, type NoticeCodec } from './notifier.ts';
 import { registerAcquirerPages } from './pages.ts';
 import { registerAcquirerSandboxRoutes } from './routes.ts';
-import { defaultAcquirerFaults, type AcquirerFaults, type AcquirerOptions, type Ledger, type TradeView, type Wallet } from './types.ts';
+import { defaultAcquirerFaults, type AcquirerFaults, type AcquirerOptions, type Ledger, type NoticeRecord, type TradeView, type Wallet } from './types.ts';
 
 /**
  * Boots an acquirer sandbox: the channel's wire routes (its own signatures, encryption and
@@ -71,7 +73,7 @@ export async function startAcquirer<K>(opts: AcquirerOptions, spec: AcquirerSpec
   if (snapshot) book.restore(snapshot);
   const scheduler = new TimerSet();
   const log = toSimLog(opts.logger);
-  let notifier: AcquirerNotifier | null = null;
+  let notifier: RetryingNotifier<NoticeRecord> | null = null;
   const ctx: AcquirerContext = {
     book,
     faults: defaultAcquirerFaults(),
@@ -101,22 +103,14 @@ export async function startAcquirer<K>(opts: AcquirerOptions, spec: AcquirerSpec
       return true;
     },
   };
-  notifier = new AcquirerNotifier(ctx, spec.codec(core), spec.userAgent);
+  notifier = acquirerNotifier(ctx, spec.codec(core), spec.userAgent);
   if (opts.stateFile) {
     writer = new SnapshotWriter(opts.stateFile, () => book.snapshot(spec.kind, keys), (err) => log.error({ err: (err as Error).message, file: opts.stateFile }, 'state file write failed'));
     if (!snapshot) writer.schedule(); // a fresh file gets the keys at once, so a restart keeps the identity
   }
 
-  const app = Fastify({
-    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
-    bodyLimit: 1024 * 1024,
-    logController: new LogController({ disableRequestLogging: true }),
-    return503OnClosing: true,
-    forceCloseConnections: true,
-  });
   // Bodies stay raw strings: each channel verifies the exact bytes it was sent.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  const app = createSandboxApp(opts.logger, log);
   // A slow channel: the call is processed, its answer held back (the client cannot know the outcome).
   app.addHook('onSend', async (req, _reply, payload) => {
     if (!req.url.startsWith('/sandbox') && ctx.faults.responseDelayMs > 0) await new Promise((r) => setTimeout(r, ctx.faults.responseDelayMs));
@@ -127,14 +121,11 @@ export async function startAcquirer<K>(opts: AcquirerOptions, spec: AcquirerSpec
     down: (ms) => server.down(ms),
   });
   registerAcquirerPages(app, ctx, spec.title);
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
 
   const host = opts.host ?? '127.0.0.1';
-  await app.listen({ port: opts.port ?? 0, host });
+  ctx.baseUrl = await listenSandbox(app, { host, ...(opts.port !== undefined ? { port: opts.port } : {}), ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}) });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : (opts.port ?? 0);
-  const listenHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  ctx.baseUrl = (opts.publicUrl ?? `http://${listenHost}:${port}`).replace(/\/+$/, '');
   notifier.resumeAll();
   for (const t of book.allTrades()) if (t.status === 'PAYING') schedulePassword(ctx, t);
   for (const r of book.allRefunds()) if (r.status === 'PROCESSING') scheduler.at(ctx.refundDelayMs / timeScale, () => settleRefund(ctx, r));

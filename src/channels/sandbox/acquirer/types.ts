@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import type { Deliverable } from '../notifier.ts';
 
 /**
  * The books of an acquirer sandbox (盛付通, 京东支付, 农业银行 …): channels that collect money for
@@ -74,24 +75,13 @@ export interface RefundRecord {
   doneAt?: number;
 }
 
-export interface NoticeRecord {
-  /** The same on every retry of one notification. */
-  id: string;
+/** A notification (delivery history in the shared notifier's fields; `id` is the same on every retry). */
+export interface NoticeRecord extends Deliverable {
   merchantId: string;
   kind: 'pay' | 'refund';
   outTradeNo: string;
   outRefundNo?: string;
-  url: string;
   createdAt: number;
-  attempts: number;
-  delivered: boolean;
-  gaveUp: boolean;
-  nextAt: number | null;
-  lastStatus: number | null;
-  lastBody?: string;
-  lastError?: string;
-  /** Delivered once more after the merchant acknowledged it (fault switch). */
-  duplicate: boolean;
 }
 
 export interface AcquirerFaults {

@@ -1,4 +1,4 @@
-import { newRsaKeyPair } from '../../rsa.ts';
+import { generateRsaPair } from '../../sandbox/certs.ts';
 import { digits } from '../../sandbox/acquirer/engine.ts';
 import { compactChinaTime } from '../../china-time.ts';
 import { registerAcquirerMerchant } from '../../sandbox/acquirer/merchants.ts';
@@ -37,7 +37,7 @@ export async function startShengpaySimulator(opts: AcquirerOptions = {}): Promis
     title: '盛付通 Shengpay',
     userAgent: 'Shengpay-Notify/1.0 (Polypay sandbox)',
     generateKeys: async () => {
-      const pair = await newRsaKeyPair();
+      const pair = await generateRsaPair();
       return { platformPrivateKeyPem: pair.privateKeyPem, platformPublicKeyPem: pair.publicKeyPem };
     },
     newTradeNo: (now) => `C${compactChinaTime(now)}${digits(10)}`,
