@@ -1,4 +1,5 @@
 import { ClientCache } from '../client-cache.ts';
+import { checkEcho, refusedWith } from '../answers.ts';
 import {
   ChannelError,
   type CallbackReply,
@@ -21,13 +22,6 @@ import { fenOf, isAbcpayWay, orderRequest, paramError, toPaymentStatus, toRefund
 import { ABC_CODES, ORDER_CONSTANTS, TRX_TYPE } from './protocol.ts';
 
 /** 中国农业银行 ABC TrustPay / 综合收银台 (docs/channels/abc.md): 一码多扫 for WeChat/Alipay/UnionPay/掌银, and 掌银 app payment. */
-
-const refusedWith = (err: unknown, ...codes: string[]): boolean => err instanceof ChannelError && err.kind === 'rejected' && err.channelCode !== undefined && codes.includes(err.channelCode);
-
-function checkEcho(obj: Record<string, unknown>, key: string, expected: string): void {
-  const echoed = obj[key];
-  if (echoed !== undefined && echoed !== expected) throw new ChannelError('mismatch', `abcpay: answer names ${key} ${String(echoed)}, expected ${expected}`);
-}
 
 function text(obj: Record<string, unknown>, key: string): string | undefined {
   const v = obj[key];
@@ -52,7 +46,7 @@ export class AbcpayChannel implements PayChannel {
     const way = order.wayCode;
     if (!isAbcpayWay(way)) throw new ChannelError('misconfigured', `abcpay does not serve way ${way}`);
     const answer = await this.client(ctx.config).call(orderRequest(way, order, this.#now()), ctx.log);
-    checkEcho(answer, 'OrderNo', order.payOrderId);
+    checkEcho('abcpay', answer, 'OrderNo', order.payOrderId);
     if (fenOf(answer, 'OrderAmount') !== undefined && fenOf(answer, 'OrderAmount') !== order.amount) throw new ChannelError('mismatch', `abcpay: answer names OrderAmount ${String(answer.OrderAmount)}`);
     const trxId = text(answer, 'TrxID');
     const link = way === 'ABC_APP' ? text(answer, 'PaymentURL') : text(answer, 'QRCode');
@@ -63,7 +57,7 @@ export class AbcpayChannel implements PayChannel {
   async queryPayment(ctx: ChannelContext, order: PayOrderInput): Promise<PaymentStatus> {
     try {
       const answer = await this.client(ctx.config).call({ TrxType: TRX_TYPE.query, PayTypeID: ORDER_CONSTANTS.payTypeId, OrderNo: order.payOrderId, QueryDetail: '1' }, ctx.log);
-      checkEcho(answer, 'OrderNo', order.payOrderId);
+      checkEcho('abcpay', answer, 'OrderNo', order.payOrderId);
       return toPaymentStatus(answer);
     } catch (err) {
       if (refusedWith(err, ABC_CODES.orderNotExist)) return { status: 'NOT_FOUND' };
@@ -89,8 +83,8 @@ export class AbcpayChannel implements PayChannel {
     const reason = Array.from(refund.reason.trim()).slice(0, 60).join('');
     const trx = { TrxType: TRX_TYPE.refund, OrderDate: date, OrderTime: time, OrderNo: order.payOrderId, NewOrderNo: refund.refundOrderId, CurrencyCode: ORDER_CONSTANTS.currencyCode, TrxAmount: yuan(refund.refundAmount), ...(reason ? { RefundReason: reason } : {}) };
     const answer = await this.client(ctx.config).call(trx, ctx.log);
-    checkEcho(answer, 'OrderNo', order.payOrderId);
-    checkEcho(answer, 'NewOrderNo', refund.refundOrderId);
+    checkEcho('abcpay', answer, 'OrderNo', order.payOrderId);
+    checkEcho('abcpay', answer, 'NewOrderNo', refund.refundOrderId);
     if (fenOf(answer, 'TrxAmount') !== undefined && fenOf(answer, 'TrxAmount') !== refund.refundAmount) throw new ChannelError('mismatch', `abcpay: refund answer names TrxAmount ${String(answer.TrxAmount)}`);
     return { ...toRefundStatus(answer), outRefundNo: refund.refundOrderId, outTradeNo: order.payOrderId, refundAmount: refund.refundAmount };
   }
@@ -98,7 +92,7 @@ export class AbcpayChannel implements PayChannel {
   async queryRefund(ctx: ChannelContext, order: PayOrderInput, refund: RefundInput): Promise<RefundStatus> {
     try {
       const answer = await this.client(ctx.config).call({ TrxType: TRX_TYPE.refundQuery, OrderNo: order.payOrderId, NewOrderNo: refund.refundOrderId }, ctx.log);
-      checkEcho(answer, 'NewOrderNo', refund.refundOrderId);
+      checkEcho('abcpay', answer, 'NewOrderNo', refund.refundOrderId);
       return toRefundStatus(answer);
     } catch (err) {
       if (refusedWith(err, ABC_CODES.orderNotExist)) return { status: 'NOT_FOUND' };

@@ -1,4 +1,5 @@
 import { ClientCache } from '../client-cache.ts';
+import { checkEcho, refusedWith } from '../answers.ts';
 import {
   ChannelError,
   type CallbackReply,
@@ -17,18 +18,11 @@ import {
 import { compactChinaTime } from '../china-time.ts';
 import { JdpayClient, resultOf, type JdpayClientDeps } from './client.ts';
 import { parseJdpayConfig } from './config.ts';
-import { jdSignText, type XmlFields } from './envelope.ts';
+import { jdSignText } from './envelope.ts';
 import { fenOf, isJdpayWay, leaf, orderFields, paramError, toPaymentStatus, toRefundStatus } from './mapping.ts';
 import { JD_CODES, JD_PATHS, NOTIFY_ACK, QUERY_TRADE_TYPE, WAY_REQUEST } from './protocol.ts';
 
 /** 京东支付 JD Pay (docs/channels/jdpay.md): JD's own wallet (H5, PC, QR, app) and its aggregated WeChat/Alipay code. */
-
-const refusedWith = (err: unknown, ...codes: string[]): boolean => err instanceof ChannelError && err.kind === 'rejected' && err.channelCode !== undefined && codes.includes(err.channelCode);
-
-function checkEcho(fields: XmlFields, key: string, expected: string): void {
-  const echoed = fields[key];
-  if (echoed !== undefined && echoed !== expected) throw new ChannelError('mismatch', `jdpay: answer names ${key} ${String(echoed)}, expected ${expected}`);
-}
 
 function formHtml(action: string, params: Array<[string, string]>): string {
   const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -62,7 +56,7 @@ export class JdpayChannel implements PayChannel {
       return { status: 'WAITING', payDataType: 'form', payData: formHtml(form.action, form.params) };
     }
     const answer = await client.call(JD_PATHS.uniorder, { ...fields, tradeType: req.tradeType as string, ...(req.payTool ? { payTool: req.payTool } : {}) }, ctx.log);
-    checkEcho(answer, 'tradeNum', order.payOrderId);
+    checkEcho('jdpay', answer, 'tradeNum', order.payOrderId);
     const orderId = leaf(answer, 'orderId');
     if (!orderId) throw new ChannelError('protocol', 'jdpay: uniorder answer lacks orderId');
     if (req.tradeType === 'QR') {
@@ -79,7 +73,7 @@ export class JdpayChannel implements PayChannel {
   async queryPayment(ctx: ChannelContext, order: PayOrderInput): Promise<PaymentStatus> {
     try {
       const answer = await this.client(ctx.config).call(JD_PATHS.query, { tradeNum: order.payOrderId, tradeType: QUERY_TRADE_TYPE.pay }, ctx.log);
-      checkEcho(answer, 'tradeNum', order.payOrderId);
+      checkEcho('jdpay', answer, 'tradeNum', order.payOrderId);
       return toPaymentStatus(answer);
     } catch (err) {
       if (refusedWith(err, JD_CODES.orderNotExist)) return { status: 'NOT_FOUND' };
@@ -98,7 +92,7 @@ export class JdpayChannel implements PayChannel {
     try {
       const fields = { tradeNum: `${order.payOrderId}C`, oTradeNum: order.payOrderId, amount: String(order.amount), currency: 'CNY', tradeTime: compactChinaTime(this.#now()) };
       const answer = await this.client(ctx.config).call(JD_PATHS.revoke, fields, ctx.log);
-      checkEcho(answer, 'oTradeNum', order.payOrderId);
+      checkEcho('jdpay', answer, 'oTradeNum', order.payOrderId);
       return { status: 'CLOSED' };
     } catch (err) {
       if (refusedWith(err, JD_CODES.orderPaid)) return { status: 'ALREADY_PAID' };
@@ -112,8 +106,8 @@ export class JdpayChannel implements PayChannel {
     const note = Array.from(refund.reason.trim()).slice(0, 64).join('');
     const fields = { tradeNum: refund.refundOrderId, oTradeNum: order.payOrderId, amount: String(refund.refundAmount), currency: 'CNY', tradeTime: compactChinaTime(this.#now()), notifyUrl: refund.notifyUrl, ...(note ? { note } : {}) };
     const answer = await this.client(ctx.config).call(JD_PATHS.refund, fields, ctx.log);
-    checkEcho(answer, 'tradeNum', refund.refundOrderId);
-    checkEcho(answer, 'oTradeNum', order.payOrderId);
+    checkEcho('jdpay', answer, 'tradeNum', refund.refundOrderId);
+    checkEcho('jdpay', answer, 'oTradeNum', order.payOrderId);
     if (fenOf(answer, 'amount') !== undefined && fenOf(answer, 'amount') !== refund.refundAmount) throw new ChannelError('mismatch', `jdpay: refund answer names amount ${String(answer.amount)}`);
     return { ...toRefundStatus(answer), outRefundNo: refund.refundOrderId, outTradeNo: order.payOrderId, refundAmount: refund.refundAmount };
   }
@@ -121,7 +115,7 @@ export class JdpayChannel implements PayChannel {
   async queryRefund(ctx: ChannelContext, order: PayOrderInput, refund: RefundInput): Promise<RefundStatus> {
     try {
       const answer = await this.client(ctx.config).call(JD_PATHS.query, { tradeNum: refund.refundOrderId, oTradeNum: order.payOrderId, tradeType: QUERY_TRADE_TYPE.refund }, ctx.log);
-      checkEcho(answer, 'tradeNum', refund.refundOrderId);
+      checkEcho('jdpay', answer, 'tradeNum', refund.refundOrderId);
       return toRefundStatus(answer);
     } catch (err) {
       if (refusedWith(err, JD_CODES.orderNotExist)) return { status: 'NOT_FOUND' };

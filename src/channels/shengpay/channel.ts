@@ -1,4 +1,5 @@
 import { ClientCache } from '../client-cache.ts';
+import { checkEcho, refusedWith } from '../answers.ts';
 import {
   ChannelError,
   type CallbackReply,
@@ -22,14 +23,6 @@ import { BAR_TRADE_TYPES, NOTIFY_ACK, ORDER_NOT_EXIST, ORDER_PAID, REFUND_NOT_EX
 
 /** 盛付通 Shengpay 聚合收单 (docs/channels/shengpay.md): WeChat, Alipay and UnionPay ways through one acquirer. */
 
-const refusedWith = (err: unknown, ...codes: string[]): boolean => err instanceof ChannelError && err.kind === 'rejected' && err.channelCode !== undefined && codes.includes(err.channelCode);
-
-/** An answer about an order must be about this order. */
-function checkEcho(fields: Record<string, unknown>, order: PayOrderInput): void {
-  const echoed = fields.outTradeNo;
-  if (echoed !== undefined && echoed !== order.payOrderId) throw new ChannelError('mismatch', `shengpay: answer names outTradeNo ${String(echoed)}, expected ${order.payOrderId}`);
-}
-
 export class ShengpayChannel implements PayChannel {
   readonly ifCode = 'shengpay';
   readonly #clients: ClientCache<ShengpayClient>;
@@ -50,7 +43,7 @@ export class ShengpayChannel implements PayChannel {
     if (BAR_TRADE_TYPES.has(TRADE_TYPE[way])) return this.#barPay(ctx, client, order, fields);
     const path = client.config.orderApi === 'online' ? SHENGPAY_PATHS.unifiedOnline : SHENGPAY_PATHS.unifiedOffline;
     const answer = await client.call(path, fields, ctx.log);
-    checkEcho(answer, order);
+    checkEcho('shengpay', answer, 'outTradeNo', order.payOrderId);
     const transactionId = typeof answer.transactionId === 'string' && answer.transactionId !== '' ? answer.transactionId : undefined;
     return { status: 'WAITING', ...toPayData(way, answer.payInfo), ...(transactionId ? { channelOrderNo: transactionId } : {}) };
   }
@@ -66,7 +59,7 @@ export class ShengpayChannel implements PayChannel {
       }
       throw err;
     }
-    checkEcho(answer, order);
+    checkEcho('shengpay', answer, 'outTradeNo', order.payOrderId);
     const s = toPaymentStatus(answer);
     const common = { payDataType: 'none' as const, payData: '', ...(s.channelOrderNo ? { channelOrderNo: s.channelOrderNo } : {}), ...(s.channelUser ? { channelUser: s.channelUser } : {}) };
     if (s.status === 'SUCCESS') {
@@ -81,7 +74,7 @@ export class ShengpayChannel implements PayChannel {
   async queryPayment(ctx: ChannelContext, order: PayOrderInput): Promise<PaymentStatus> {
     try {
       const answer = await this.client(ctx.config).call(SHENGPAY_PATHS.query, { outTradeNo: order.payOrderId }, ctx.log);
-      checkEcho(answer, order);
+      checkEcho('shengpay', answer, 'outTradeNo', order.payOrderId);
       return toPaymentStatus(answer);
     } catch (err) {
       if (refusedWith(err, ORDER_NOT_EXIST)) return { status: 'NOT_FOUND' };
@@ -104,7 +97,7 @@ export class ShengpayChannel implements PayChannel {
   async reversePayment(ctx: ChannelContext, order: PayOrderInput): Promise<ReverseResult> {
     try {
       const answer = await this.client(ctx.config).call(SHENGPAY_PATHS.reverse, { outTradeNo: order.payOrderId }, ctx.log);
-      checkEcho(answer, order);
+      checkEcho('shengpay', answer, 'outTradeNo', order.payOrderId);
       return { status: 'REVERSED' };
     } catch (err) {
       if (refusedWith(err, ORDER_NOT_EXIST)) return { status: 'REVERSED' }; // nothing reached Shengpay: nothing to undo
@@ -120,7 +113,7 @@ export class ShengpayChannel implements PayChannel {
     const reason = Array.from(refund.reason.trim()).slice(0, 80).join('');
     if (reason !== '') fields.refundDesc = reason;
     const answer = await this.client(ctx.config).call(SHENGPAY_PATHS.refund, fields, ctx.log);
-    checkEcho(answer, order);
+    checkEcho('shengpay', answer, 'outTradeNo', order.payOrderId);
     if (answer.outRefundNo !== undefined && answer.outRefundNo !== refund.refundOrderId) throw new ChannelError('mismatch', `shengpay: refund answer names outRefundNo ${String(answer.outRefundNo)}`);
     if (fenOf(answer, 'refundFee') !== undefined && fenOf(answer, 'refundFee') !== refund.refundAmount) throw new ChannelError('mismatch', `shengpay: refund answer names refundFee ${String(answer.refundFee)}`);
     const status = answer.refundStatus !== undefined ? toRefundStatus(answer) : { status: 'PROCESSING' as const };
@@ -131,7 +124,7 @@ export class ShengpayChannel implements PayChannel {
   async queryRefund(ctx: ChannelContext, order: PayOrderInput, refund: RefundInput): Promise<RefundStatus> {
     try {
       const answer = await this.client(ctx.config).call(SHENGPAY_PATHS.refundQuery, { outRefundNo: refund.refundOrderId }, ctx.log);
-      checkEcho(answer, order);
+      checkEcho('shengpay', answer, 'outTradeNo', order.payOrderId);
       return toRefundStatus(answer);
     } catch (err) {
       if (refusedWith(err, REFUND_NOT_EXIST, ORDER_NOT_EXIST)) return { status: 'NOT_FOUND' };
