@@ -10,6 +10,9 @@ import { verifySignature } from './merchant-api/sign.ts';
 import { registerWechatSandboxCommands } from './channels/wechat-pay/simulator/cli.ts';
 import { registerAlipaySandboxCommands } from './channels/alipay/simulator/cli.ts';
 import { registerUnionPaySandboxCommands } from './channels/unionpay/simulator/cli.ts';
+import { registerShengpaySandboxCommands } from './channels/shengpay/simulator/cli.ts';
+import { registerJdpaySandboxCommands } from './channels/jdpay/simulator/cli.ts';
+import { registerAbcSandboxCommands } from './channels/abcpay/simulator/cli.ts';
 
 const program = new Command('polypay').description('Polypay command line: merchant API calls, a demo notify receiver, admin and sandbox tools');
 
@@ -149,6 +152,9 @@ const sandbox = program.command('sandbox').description('channel simulators (the 
 registerWechatSandboxCommands(sandbox);
 registerAlipaySandboxCommands(sandbox);
 registerUnionPaySandboxCommands(sandbox);
+registerShengpaySandboxCommands(sandbox);
+registerJdpaySandboxCommands(sandbox);
+registerAbcSandboxCommands(sandbox);
 
 program.parseAsync().catch((err) => {
   console.error((err as Error).message);

@@ -11,6 +11,10 @@ import { printBanner } from './banner.ts';
 import { startAppAuthRefresher } from './channels/alipay/app-auth-service.ts';
 import { ensureConsoleAccounts } from './console/bootstrap.ts';
 import { registerSandboxKeyIssuers } from './console/sandbox-keys.ts';
+import { startShengpaySimulator, type ShengpaySimulator } from './channels/shengpay/simulator/index.ts';
+import { startJdpaySimulator, type JdpaySimulator } from './channels/jdpay/simulator/index.ts';
+import { startAbcSimulator, type AbcSimulator } from './channels/abcpay/simulator/index.ts';
+import { ensureAcquirerDemo, registerAcquirerKeyIssuers } from './demo-acquirers.ts';
 
 /**
  * `npm start`: the gateway on its embedded database (or DATABASE_URL), the sandbox channels
@@ -31,12 +35,18 @@ async function main(): Promise<void> {
   let wechat: WechatPaySimulator | null = null;
   let alipay: AlipaySimulator | null = null;
   let unionpay: UnionPaySimulator | null = null;
+  let shengpay: ShengpaySimulator | null = null;
+  let jdpay: JdpaySimulator | null = null;
+  let abc: AbcSimulator | null = null;
   if (config.sandbox.enabled) {
     const dir = join(config.dataDir, 'sandbox');
     mkdirSync(dir, { recursive: true });
     wechat = await startWechatPaySimulator({ port: config.sandbox.port, host: config.sandbox.host, timeScale: config.sandbox.timeScale, stateFile: join(dir, 'wechatpay.json'), logger: log.child({ svc: 'sandbox-wechatpay' }) });
     alipay = await startAlipaySimulator({ port: config.sandbox.alipayPort, host: config.sandbox.host, timeScale: config.sandbox.timeScale, stateFile: join(dir, 'alipay.json'), logger: log.child({ svc: 'sandbox-alipay' }) });
     unionpay = await startUnionPaySimulator({ port: config.sandbox.unionpayPort, host: config.sandbox.host, timeScale: config.sandbox.timeScale, stateFile: join(dir, 'unionpay.json'), logger: log.child({ svc: 'sandbox-unionpay' }) });
+    shengpay = await startShengpaySimulator({ port: config.sandbox.shengpayPort, host: config.sandbox.host, timeScale: config.sandbox.timeScale, stateFile: join(dir, 'shengpay.json'), logger: log.child({ svc: 'sandbox-shengpay' }) });
+    jdpay = await startJdpaySimulator({ port: config.sandbox.jdpayPort, host: config.sandbox.host, timeScale: config.sandbox.timeScale, stateFile: join(dir, 'jdpay.json'), logger: log.child({ svc: 'sandbox-jdpay' }) });
+    abc = await startAbcSimulator({ port: config.sandbox.abcPort, host: config.sandbox.host, timeScale: config.sandbox.timeScale, stateFile: join(dir, 'abc.json'), logger: log.child({ svc: 'sandbox-abc' }) });
   }
   const gw = await createGateway(config, { logger: log });
   const demo = await ensureDemoMerchant(gw, wechat, alipay, unionpay);
@@ -44,7 +54,11 @@ async function main(): Promise<void> {
   if (wechat) gw.sandboxPages.push({ name: 'WeChat Pay', url: `${wechat.baseUrl}/sandbox/` });
   if (alipay) gw.sandboxPages.push({ name: 'Alipay', url: `${alipay.baseUrl}/sandbox/` });
   if (unionpay) gw.sandboxPages.push({ name: '云闪付 UnionPay', url: `${unionpay.baseUrl}/sandbox/` });
+  if (shengpay) gw.sandboxPages.push({ name: '盛付通 Shengpay', url: `${shengpay.baseUrl}/sandbox/` });
+  if (jdpay) gw.sandboxPages.push({ name: '京东支付 JD Pay', url: `${jdpay.baseUrl}/sandbox/` });
+  if (abc) gw.sandboxPages.push({ name: '农业银行 ABC', url: `${abc.baseUrl}/sandbox/` });
   registerSandboxKeyIssuers(gw, { wechat, alipay });
+  registerAcquirerKeyIssuers(gw, { shengpay, jdpay, abc });
   const url = await gw.start();
   const stopAlipayTokenUpkeep = startAppAuthRefresher(gw);
   printBanner({ url, config, demo, sandboxUrl: wechat?.baseUrl ?? null, alipaySandboxUrl: alipay?.baseUrl ?? null, unionpaySandboxUrl: unionpay?.baseUrl ?? null, consoleLogins });
@@ -53,6 +67,13 @@ async function main(): Promise<void> {
     const v2 = await ensureWechatV2DemoApp(gw, wechat, demo.mchNo);
     process.stdout.write(`WeChat Pay API v2 demo app (same merchant): POLYPAY_APP_ID=${v2.appId} POLYPAY_APP_SECRET=${v2.appSecret}\n`);
   }
+  // Acquirer sandboxes (盛付通 …): the main app gets their configuration and the ways nobody else serves; one app each serves all of them.
+  for (const app of await ensureAcquirerDemo(gw, { shengpay, jdpay, abc }, demo)) {
+    process.stdout.write(`${app.appId} demo app (same merchant): POLYPAY_APP_ID=${app.appId} POLYPAY_APP_SECRET=${app.appSecret}\n`);
+  }
+  if (shengpay) process.stdout.write(`Shengpay simulator at ${shengpay.baseUrl}/sandbox/ — with demo-shengpay's credentials: pay create --way WX_NATIVE --amount 100 …, then: npm run cli -- sandbox shengpay pay <payData>\n`);
+  if (jdpay) process.stdout.write(`JD Pay simulator at ${jdpay.baseUrl}/sandbox/ — first payment: pay create --way JD_QR --amount 100 …, then: npm run cli -- sandbox jdpay pay <payData>\n`);
+  if (abc) process.stdout.write(`ABC simulator at ${abc.baseUrl}/sandbox/ — with demo-abc's credentials: pay create --way QR_CASHIER --amount 100 …, then: npm run cli -- sandbox abc pay <payData> --wallet WECHAT\n`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -64,6 +85,9 @@ async function main(): Promise<void> {
     await wechat?.close();
     await alipay?.close();
     await unionpay?.close();
+    await shengpay?.close();
+    await jdpay?.close();
+    await abc?.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -24,6 +24,8 @@ export interface ChannelHttpRequest {
   url: string;
   headers: Record<string, string>;
   body?: string;
+  /** Sent instead of `body` when set: for channels whose charset is not UTF-8 (e.g. GB18030). */
+  bodyBytes?: Buffer;
   /** Whole-exchange deadline (connect + send + headers + body). Default 10 s. */
   timeoutMs?: number;
   /** A pool of the caller's own, e.g. one presenting a client certificate (mutual TLS); default: the shared pool. */
@@ -35,6 +37,8 @@ export interface ChannelHttpResponse {
   /** Lower-case header names; repeated headers joined with ", ". */
   headers: Record<string, string>;
   body: string;
+  /** The body's bytes, for channels whose answers are not UTF-8 (set by sendChannelRequest). */
+  raw?: Buffer;
 }
 
 export type SendChannelRequest = (req: ChannelHttpRequest) => Promise<ChannelHttpResponse>;
@@ -113,7 +117,7 @@ export async function sendChannelRequest(req: ChannelHttpRequest): Promise<Chann
     const res = await request(target, {
       method: req.method,
       headers: req.headers,
-      body: req.body,
+      body: req.bodyBytes ?? req.body,
       dispatcher: req.dispatcher ?? agent,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
@@ -121,8 +125,9 @@ export async function sendChannelRequest(req: ChannelHttpRequest): Promise<Chann
       // slow-drip answer cannot hold a payment request open past the deadline.
       signal: AbortSignal.timeout(timeoutMs),
     });
-    const body = await res.body.text();
-    return { status: res.statusCode, headers: flattenHeaders(res.headers), body };
+    const raw = Buffer.from(await res.body.arrayBuffer());
+    // TextDecoder, like undici's text(): UTF-8, a leading BOM dropped.
+    return { status: res.statusCode, headers: flattenHeaders(res.headers), body: new TextDecoder().decode(raw), raw };
   } catch (err) {
     const where = `${req.method} ${target.origin}${target.pathname}`;
     if (isNotSentError(err)) {

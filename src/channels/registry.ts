@@ -2,6 +2,9 @@ import type { ChannelDescriptor } from './types.ts';
 import { wechatPayDescriptor } from './wechat-pay/index.ts';
 import { alipayDescriptor } from './alipay/index.ts';
 import { unionPayDescriptor } from './unionpay/index.ts';
+import { shengpayDescriptor } from './shengpay/index.ts';
+import { jdpayDescriptor } from './jdpay/index.ts';
+import { abcpayDescriptor } from './abcpay/index.ts';
 
 /** The one list of installed channels (one folder each). A new channel is one more line here. */
-export const CHANNELS: readonly ChannelDescriptor[] = [wechatPayDescriptor, alipayDescriptor, unionPayDescriptor];
+export const CHANNELS: readonly ChannelDescriptor[] = [wechatPayDescriptor, alipayDescriptor, unionPayDescriptor, shengpayDescriptor, jdpayDescriptor, abcpayDescriptor];

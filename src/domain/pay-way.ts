@@ -32,6 +32,13 @@ export const PAY_WAYS = {
   ICBC_APP: '工行APP支付',
   // Not in the requirement list: Jeepay's virtual way — the gateway picks the *_BAR way from the payer's code.
   AUTO_BAR: '条码聚合',
+  // Not in the requirement list: JD Pay's own wallet (京东支付), an acquirer's extension (docs/api.md).
+  JD_H5: '京东H5支付',
+  JD_PC: '京东PC网页支付',
+  JD_QR: '京东扫码支付',
+  JD_APP: '京东APP支付',
+  // Not in the requirement list: 农业银行 ABC's own mobile bank (掌银), an acquirer's extension (docs/api.md).
+  ABC_APP: '农行掌银支付',
 } as const;
 
 export type WayCode = keyof typeof PAY_WAYS;

@@ -1,0 +1,145 @@
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import type { Gateway } from './gateway.ts';
+import type { DemoCredentials } from './demo.ts';
+import type { ShengpaySimulator } from './channels/shengpay/simulator/index.ts';
+import { SHENGPAY_WAYS } from './channels/shengpay/protocol.ts';
+import type { JdpaySimulator } from './channels/jdpay/simulator/index.ts';
+import { JDPAY_WAYS } from './channels/jdpay/protocol.ts';
+import type { AbcSimulator } from './channels/abcpay/simulator/index.ts';
+import { ABCPAY_WAYS } from './channels/abcpay/protocol.ts';
+import { DEMO_WECHAT_APPIDS } from './demo.ts';
+
+/**
+ * The demo merchant on the acquirer sandboxes (盛付通, 京东支付, 农业银行). Its main app gets each
+ * acquirer's configuration, but passages only for the ways no other channel already serves there
+ * (a second passage for a served way changes its routing: that is the operator's choice); one extra
+ * app per acquirer serves every way of that acquirer, so each can be tried by hand. Keys already stored are kept across restarts.
+ */
+
+export const DEMO_SHENGPAY_APP_ID = 'demo-shengpay';
+export const DEMO_SHENGPAY_MCH_ID = '11800001';
+/**
+ * Shengpay ways the main demo app takes from Shengpay: none — WeChat, Alipay and UnionPay already
+ * serve them there (a second passage for a way is the routing work's decision, docs/configuration.md).
+ */
+export const DEMO_MAIN_SHENGPAY_WAYS = [] as const;
+
+export const DEMO_JDPAY_APP_ID = 'demo-jdpay';
+export const DEMO_JDPAY_MERCHANT = '110025845001';
+/** JD ways the main demo app takes from JD Pay: its own wallet (WX_NATIVE and ALI_QR stay with WeChat and Alipay there). */
+export const DEMO_MAIN_JDPAY_WAYS = ['JD_H5', 'JD_PC', 'JD_QR', 'JD_APP'] as const;
+
+export const DEMO_ABC_APP_ID = 'demo-abc';
+export const DEMO_ABC_MERCHANT = '103881636900016';
+/** ABC ways the main demo app takes from ABC: 掌银 (QR_CASHIER and the QR ways stay with the cashier, WeChat, Alipay and UnionPay there). */
+export const DEMO_MAIN_ABC_WAYS = ['ABC_APP'] as const;
+
+export interface AcquirerSandboxes {
+  shengpay?: ShengpaySimulator | null;
+  jdpay?: JdpaySimulator | null;
+  abc?: AbcSimulator | null;
+}
+
+function publicOf(privateKeyPem: string): { publicKeyPem: string } {
+  return { publicKeyPem: createPublicKey(createPrivateKey(privateKeyPem)).export({ type: 'spki', format: 'pem' }).toString() };
+}
+
+/** An app of the demo merchant (created once; its secret is printed only when created, then read back). */
+async function demoApp(gw: Gateway, mchNo: string, appId: string, name: string): Promise<DemoCredentials> {
+  await gw.tenancy.createApp({ mchNo, appId, name });
+  const app = await gw.tenancy.getApp(appId);
+  if (!app) throw new Error(`demo app ${appId} could not be created`);
+  return { mchNo, appId, appSecret: app.appSecret };
+}
+
+/** The sandbox merchant's key as some app already stores it: every demo app shares one sandbox merchant. */
+async function storedSecret(gw: Gateway, appIds: string[], ifCode: string, name: string): Promise<string | undefined> {
+  for (const appId of appIds) {
+    const v = (await gw.tenancy.getChannelConfig(appId, ifCode))?.secrets[name];
+    if (v) return v;
+  }
+  return undefined;
+}
+
+async function wireShengpay(gw: Gateway, sim: ShengpaySimulator, appId: string, ways: readonly string[], mainAppId: string): Promise<void> {
+  const stored = await storedSecret(gw, [appId, mainAppId], 'shengpay', 'privateKey');
+  const creds = await sim.registerMerchant({ merchantId: DEMO_SHENGPAY_MCH_ID, name: 'Polypay 演示商户', ...(stored ? publicOf(stored) : { newKey: true }) });
+  const privateKey = creds.privateKeyPem ?? stored;
+  if (!privateKey) throw new Error('the Shengpay sandbox returned no merchant key');
+  await gw.tenancy.setChannelConfig(
+    appId,
+    'shengpay',
+    { mchId: creds.merchantId, shengpayPublicKey: creds.shengpayPublicKeyPem, signType: 'RSA', wxAppId: DEMO_WECHAT_APPIDS.jsapi, wxLiteAppId: DEMO_WECHAT_APPIDS.lite, baseUrl: sim.baseUrl },
+    { privateKey },
+  );
+  await gw.passages.enableWays(appId, 'shengpay', ways);
+}
+
+async function wireJdpay(gw: Gateway, sim: JdpaySimulator, appId: string, ways: readonly string[], mainAppId: string): Promise<void> {
+  const stored = await storedSecret(gw, [appId, mainAppId], 'jdpay', 'privateKey');
+  const desKey = await storedSecret(gw, [appId, mainAppId], 'jdpay', 'desKey');
+  const creds = await sim.registerMerchant({ merchantId: DEMO_JDPAY_MERCHANT, name: 'Polypay 演示商户', ...(stored ? publicOf(stored) : { newKey: true }), ...(desKey ? { desKey } : {}) });
+  const privateKey = creds.privateKeyPem ?? stored;
+  if (!privateKey) throw new Error('the JD Pay sandbox returned no merchant key');
+  await gw.tenancy.setChannelConfig(appId, 'jdpay', { merchant: creds.merchantId, jdPublicKey: creds.jdPublicKeyPem, baseUrl: sim.baseUrl }, { privateKey, desKey: creds.desKey });
+  await gw.passages.enableWays(appId, 'jdpay', ways);
+}
+
+async function wireAbc(gw: Gateway, sim: AbcSimulator, appId: string, ways: readonly string[], mainAppId: string): Promise<void> {
+  const stored = await storedSecret(gw, [appId, mainAppId], 'abcpay', 'privateKey');
+  const creds = await sim.registerMerchant({ merchantId: DEMO_ABC_MERCHANT, name: 'Polypay 演示商户', ...(stored ? publicOf(stored) : { newKey: true }) });
+  const privateKey = creds.privateKeyPem ?? stored;
+  if (!privateKey) throw new Error('the ABC sandbox returned no merchant key');
+  await gw.tenancy.setChannelConfig(appId, 'abcpay', { merchantId: creds.merchantId, trustpayCert: creds.trustpayCertPem, baseUrl: sim.baseUrl }, { privateKey });
+  await gw.passages.enableWays(appId, 'abcpay', ways);
+}
+
+/** Wires every running acquirer sandbox; returns the extra apps' credentials (for the start banner). */
+export async function ensureAcquirerDemo(gw: Gateway, sims: AcquirerSandboxes, main: DemoCredentials): Promise<DemoCredentials[]> {
+  const apps: DemoCredentials[] = [];
+  if (sims.shengpay) {
+    await wireShengpay(gw, sims.shengpay, main.appId, DEMO_MAIN_SHENGPAY_WAYS, main.appId);
+    const app = await demoApp(gw, main.mchNo, DEMO_SHENGPAY_APP_ID, 'Demo app (盛付通 Shengpay: every way)');
+    await wireShengpay(gw, sims.shengpay, app.appId, SHENGPAY_WAYS, main.appId);
+    apps.push(app);
+  }
+  if (sims.jdpay) {
+    await wireJdpay(gw, sims.jdpay, main.appId, DEMO_MAIN_JDPAY_WAYS, main.appId);
+    const app = await demoApp(gw, main.mchNo, DEMO_JDPAY_APP_ID, 'Demo app (京东支付 JD Pay: every way)');
+    await wireJdpay(gw, sims.jdpay, app.appId, JDPAY_WAYS, main.appId);
+    apps.push(app);
+  }
+  if (sims.abc) {
+    await wireAbc(gw, sims.abc, main.appId, DEMO_MAIN_ABC_WAYS, main.appId);
+    const app = await demoApp(gw, main.mchNo, DEMO_ABC_APP_ID, 'Demo app (农业银行 ABC: every way)');
+    await wireAbc(gw, sims.abc, app.appId, ABCPAY_WAYS, main.appId);
+    apps.push(app);
+  }
+  return apps;
+}
+
+/**
+ * "Fill with sandbox keys" in the operator console (src/console/sandbox-keys.ts) for the acquirers:
+ * each running simulator registers a fresh merchant and hands back what the channel form needs.
+ */
+export function registerAcquirerKeyIssuers(gw: Gateway, sims: AcquirerSandboxes): void {
+  const { shengpay, jdpay, abc } = sims;
+  if (shengpay) {
+    gw.sandboxKeys.set('shengpay', async () => {
+      const c = await shengpay.registerMerchant();
+      return { params: { mchId: c.merchantId, shengpayPublicKey: c.shengpayPublicKeyPem, signType: 'RSA', baseUrl: shengpay.baseUrl }, secrets: { privateKey: c.privateKeyPem as string } };
+    });
+  }
+  if (jdpay) {
+    gw.sandboxKeys.set('jdpay', async () => {
+      const c = await jdpay.registerMerchant();
+      return { params: { merchant: c.merchantId, jdPublicKey: c.jdPublicKeyPem, baseUrl: jdpay.baseUrl }, secrets: { privateKey: c.privateKeyPem as string, desKey: c.desKey } };
+    });
+  }
+  if (abc) {
+    gw.sandboxKeys.set('abcpay', async () => {
+      const c = await abc.registerMerchant();
+      return { params: { merchantId: c.merchantId, trustpayCert: c.trustpayCertPem, baseUrl: abc.baseUrl }, secrets: { privateKey: c.privateKeyPem as string } };
+    });
+  }
+}
