@@ -23,6 +23,12 @@ export const DEMO_SHENGPAY_MCH_ID = '11800001';
  * serve them there (a second passage for a way is the routing work's decision, docs/configuration.md).
  */
 export const DEMO_MAIN_SHENGPAY_WAYS = [] as const;
+/**
+ * …except as standby: WX_NATIVE and ALI_QR also through Shengpay at priority 1, so routing fails over
+ * to Shengpay when WeChat or Alipay cannot take an order (docs/routing.md "Try it"). Created once;
+ * an operator's later changes to these passages are kept.
+ */
+export const DEMO_MAIN_SHENGPAY_STANDBY = ['WX_NATIVE', 'ALI_QR'] as const;
 
 export const DEMO_JDPAY_APP_ID = 'demo-jdpay';
 export const DEMO_JDPAY_MERCHANT = '110025845001';
@@ -99,6 +105,10 @@ export async function ensureAcquirerDemo(gw: Gateway, sims: AcquirerSandboxes, m
   const apps: DemoCredentials[] = [];
   if (sims.shengpay) {
     await wireShengpay(gw, sims.shengpay, main.appId, DEMO_MAIN_SHENGPAY_WAYS, main.appId);
+    const existing = await gw.passages.list(main.appId);
+    for (const way of DEMO_MAIN_SHENGPAY_STANDBY) {
+      if (!existing.some((p) => p.wayCode === way && p.ifCode === 'shengpay')) await gw.passages.upsert(main.appId, { wayCode: way, ifCode: 'shengpay', priority: 1 });
+    }
     const app = await demoApp(gw, main.mchNo, DEMO_SHENGPAY_APP_ID, 'Demo app (盛付通 Shengpay: every way)');
     await wireShengpay(gw, sims.shengpay, app.appId, SHENGPAY_WAYS, main.appId);
     apps.push(app);

@@ -50,6 +50,21 @@ for (const leg of dbLegs()) {
       assert.equal((await a.query(auto.payOrderId)).wayCode, 'YSF_BAR');
     });
 
+    test('the main demo app keeps Shengpay as standby: WX_NATIVE fails over to it when WeChat answers SYSTEM_ERROR, and is paid there', async () => {
+      const passages = await env.s.gw.passages.list(env.s.demo.appId);
+      assert.deepEqual(passages.filter((p) => p.ifCode === 'shengpay').map((p) => [p.wayCode, p.priority]).sort(), [['ALI_QR', 1], ['WX_NATIVE', 1]]);
+      env.s.sim.faults.failNextRequests = 1;
+      const r = await env.s.client.unifiedOrder({ mchOrderNo: `standby${Date.now()}`, wayCode: 'WX_NATIVE', amount: 250, currency: 'cny', subject: 's', body: 'b' });
+      assert.equal(r.code, 0, r.msg);
+      const d = r.data as { payOrderId: string; orderState: number; payData: string };
+      assert.equal(d.orderState, 1);
+      const events = (await env.s.gw.db.query<{ kind: string; detail: { fault?: { kind: string } } }>(`SELECT kind, detail FROM order_events WHERE order_id = $1 ORDER BY id`, [d.payOrderId])).rows;
+      assert.equal(events.find((e) => e.kind === 'rerouted')?.detail.fault?.kind, 'system');
+      a.sim.payer.pay(a.simTrade(d.payOrderId)!.pay_url);
+      await waitFor('paid through the standby passage', async () => ((await env.s.client.query({ payOrderId: d.payOrderId })).data as { state: number; ifCode: string }).state === 2);
+      assert.equal(((await env.s.client.query({ payOrderId: d.payOrderId })).data as { ifCode: string }).ifCode, 'shengpay');
+    });
+
     test('close: an unpaid code closes at Shengpay; a paid order cannot be closed', async () => {
       const open = await a.create('WX_NATIVE', 100);
       assert.equal((await a.client.close({ payOrderId: open.payOrderId })).code, 0);
