@@ -43,6 +43,8 @@ const COMMON: Record<string, RouteRoles> = {
   'PATCH /users/:id': ADMIN,
   'POST /users/:id/password': ADMIN,
   'GET /sandbox': ALL,
+  // Pay passages: merchant users only read them (their own apps); operators with OPS change them.
+  'GET /apps/:appId/passages': ALL,
 };
 
 export const ROUTE_ROLES: Record<Realm, Readonly<Record<string, RouteRoles>>> = {
@@ -62,6 +64,9 @@ export const ROUTE_ROLES: Record<Realm, Readonly<Record<string, RouteRoles>>> = 
     'PUT /isvs/:isvNo/channels/:ifCode': ADMIN,
     'POST /isvs/:isvNo/merchants': ADMIN,
     'POST /apps/:appId/alipay/app-auth': ADMIN,
+    'POST /apps/:appId/passages': OPS,
+    'PUT /apps/:appId/passages/:passageId': OPS,
+    'DELETE /apps/:appId/passages/:passageId': OPS,
   },
   merchant: {
     ...COMMON,

@@ -28,7 +28,7 @@ for (const leg of dbLegs()) {
     after(() => s?.close());
 
     const concrete = (url: string) =>
-      url.replace(':appId', s.demo.appId).replace(':payOrderId', payOrderId).replace(':mchNo', s.demo.mchNo).replace(':ifCode', 'wxpay').replace(':id', '1');
+      url.replace(':appId', s.demo.appId).replace(':payOrderId', payOrderId).replace(':mchNo', s.demo.mchNo).replace(':ifCode', 'wxpay').replace(':passageId', '1').replace(':id', '1');
 
     test('every registered console route has a table entry, and every table entry is a registered route', () => {
       const routes = consoleRoutesOf(s.gw.http);

@@ -4,6 +4,7 @@ import { registerAppRoutes } from './app-routes.ts';
 import { registerOperatorRoutes } from './operator-routes.ts';
 import { registerIsvRoutes } from './isv-routes.ts';
 import { registerOrderRoutes } from './order-routes.ts';
+import { registerPassageRoutes } from './passage-routes.ts';
 import { type RealmSettings, registerRealm } from './realm.ts';
 import { registerSessionRoutes } from './session-routes.ts';
 import { registerConsolePages } from './static.ts';
@@ -22,11 +23,13 @@ export async function registerConsole(app: FastifyInstance, gw: Gateway): Promis
     registerOrderRoutes(api, gw, operator);
     registerOperatorRoutes(api, gw, operator);
     registerIsvRoutes(api, gw);
+    registerPassageRoutes(api, gw, operator);
   });
   await registerRealm(app, merchant, (api) => {
     registerSessionRoutes(api, merchant);
     registerAppRoutes(api, gw, merchant);
     registerOrderRoutes(api, gw, merchant);
+    registerPassageRoutes(api, gw, merchant);
   });
   await registerConsolePages(app);
 }
