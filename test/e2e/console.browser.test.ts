@@ -5,6 +5,8 @@ import { type Receiver, type Stack, startReceiver, startStack, waitFor } from '.
 import { NO_BROWSER, collectPageErrors, launchChromium, screenshot } from '../helpers/browser.ts';
 import { ensureDemoMerchant } from '../../src/demo.ts';
 import { startAlipaySimulator, type AlipaySimulator } from '../../src/channels/alipay/simulator/index.ts';
+import { startShengpaySimulator, type ShengpaySimulator } from '../../src/channels/shengpay/simulator/index.ts';
+import { MerchantClient } from '../../src/merchant-api/client.ts';
 
 /**
  * The consoles in a real headless Chromium (Debian's), clicked through like a newcomer would:
@@ -16,6 +18,7 @@ import { startAlipaySimulator, type AlipaySimulator } from '../../src/channels/a
 describe('operator and merchant consoles in Chromium', { skip: NO_BROWSER }, () => {
   let s: Stack;
   let alipay: AlipaySimulator;
+  let shengpay: ShengpaySimulator;
   let browser: Browser;
   let receiver: Receiver;
   let adminPassword = '';
@@ -35,6 +38,7 @@ describe('operator and merchant consoles in Chromium', { skip: NO_BROWSER }, () 
     await browser?.close();
     await receiver?.close();
     await alipay?.close();
+    await shengpay?.close();
     await s?.close();
   });
 
@@ -156,6 +160,7 @@ describe('operator and merchant consoles in Chromium', { skip: NO_BROWSER }, () 
     await waitFor('notification resent', () => receiver.received.length === before + 1);
     assert.ok(receiver.received.every((n) => n.signatureValid));
     assert.ok((await page.locator('[data-testid=timeline-event]').count()) >= 5, 'created, transitions, callback, refund on the timeline');
+    assert.match((await page.textContent('[data-testid=route-chosen]')) ?? '', /选用通道\s*wxpay #\d+\s*优先级 0 · 权重 100/, 'the route is in words, not JSON');
     await screenshot(page, 'operator-order-detail');
     await page.getByRole('menuitem', { name: '服务商', exact: true }).click();
     await page.fill('#newProvider_isvNo', 'ISVBROWSER');
@@ -171,6 +176,72 @@ describe('operator and merchant consoles in Chromium', { skip: NO_BROWSER }, () 
     await page.close();
   });
 
+  test('the operator adds a second WX_NATIVE passage on the app\'s passages page, watches an order fail over to it, and deletes it', async () => {
+    // A second channel configured for the app (its form was clicked through for WeChat and Alipay above).
+    shengpay = await startShengpaySimulator({ port: 0, host: '127.0.0.1', timeScale: 1000, logger: false });
+    const creds = await shengpay.registerMerchant({ newKey: true });
+    await s.gw.tenancy.setChannelConfig(appId, 'shengpay', { mchId: creds.merchantId, shengpayPublicKey: creds.shengpayPublicKeyPem, baseUrl: shengpay.baseUrl }, { privateKey: creds.privateKeyPem as string });
+    const page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
+    await signIn(page, '/console/', 'admin', adminPassword);
+    await page.goto(`${s.url}/console/#/merchants/MBROWSER1`);
+    await page.click(`[data-testid="passages-${appId}"]`);
+    await page.waitForURL(new RegExp(`#/apps/${appId}/passages$`));
+    await page.locator('[data-testid="passage-WX_NATIVE-wxpay"]').waitFor();
+
+    await page.click('[data-testid=add-passage]');
+    await page.click('#passage_wayCode');
+    await page.keyboard.type('WX_NATIVE'); // a long list: the operator searches it
+    await page.locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: 'WX_NATIVE' }).first().click();
+    await chooseOption(page, 'passage_ifCode', 'shengpay');
+    await page.fill('#passage_priority', '1');
+    await page.fill('#passage_weight', '50');
+    await page.fill('#passage_maxAmount', '500');
+    await page.fill('#passage_dailyLimit', '10000.5');
+    await page.fill('#passage_feeRate', '0.38');
+    await page.fill('#passage_windowStart', '22:00');
+    await page.fill('#passage_windowEnd', '06:00');
+    await page.locator('.ant-modal button[type=submit]').click();
+    await page.locator('.ant-message-notice', { hasText: '已保存' }).first().waitFor();
+    const row = page.locator('.ant-table-row', { has: page.locator('[data-testid="passage-WX_NATIVE-shengpay"]') });
+    await row.waitFor();
+    const text = (await row.textContent()) ?? '';
+    for (const shown of ['盛付通', '≤ ¥500.00', '¥10000.50', '22:00–次日 06:00', '0.38%', '100.00%', '正常']) assert.ok(text.includes(shown), `${shown} in "${text}"`);
+    const stored = (await s.gw.db.query(`SELECT priority, weight, max_amount, daily_limit, window_start, window_end, fee_rate_ppm FROM pay_passages WHERE app_id = $1 AND if_code = 'shengpay'`, [appId])).rows[0];
+    assert.deepEqual(stored, { priority: 1, weight: 50, max_amount: 50_000, daily_limit: 1_000_050, window_start: 1320, window_end: 360, fee_rate_ppm: 3800 }, 'yuan became fen, percent became ppm, HH:mm became minutes');
+    // All day for the demo: edit the window away through the same form.
+    await row.getByRole('button', { name: '编辑' }).click();
+    await page.fill('#passage_windowStart', '');
+    await page.fill('#passage_windowEnd', '');
+    await page.locator('.ant-modal button[type=submit]').click();
+    await row.getByText('全天').waitFor();
+    await screenshot(page, 'operator-pay-passages');
+
+    // WeChat refuses the next create with SYSTEM_ERROR: the order fails over to the new passage, and the timeline says so in words.
+    const app = await s.gw.tenancy.getApp(appId);
+    const client = new MerchantClient({ baseUrl: s.url, mchNo: 'MBROWSER1', appId, appSecret: app?.appSecret as string });
+    s.sim.faults.failNextRequests = 1;
+    const created = await client.unifiedOrder({ mchOrderNo: `brws${Date.now()}`, wayCode: 'WX_NATIVE', amount: 1001, currency: 'cny', subject: 'failover', body: 'b' });
+    assert.equal(created.code, 0, created.msg);
+    await page.goto(`${s.url}/console/#/orders/${(created.data as { payOrderId: string }).payOrderId}`);
+    await page.locator('[data-testid=rerouted-from]').waitFor();
+    assert.match((await page.textContent('[data-testid=rerouted-from]')) ?? '', /离开通道\s*wxpay #\d+\s*故障 渠道系统繁忙（未到达付款人） \(SYSTEM_ERROR\)/);
+    assert.match((await page.locator('[data-testid=route-chosen]').last().textContent()) ?? '', /shengpay #\d+\s*优先级 1 · 权重 50 · 费率 0\.38%/);
+    await screenshot(page, 'operator-order-rerouted');
+    await page.goBack();
+
+    await page.getByRole('button', { name: 'English' }).click();
+    await page.getByRole('columnheader', { name: 'Share among equals' }).waitFor();
+    await row.getByText('all day').waitFor();
+    await screenshot(page, 'operator-pay-passages-en');
+    await page.getByRole('button', { name: '中文' }).click();
+    await row.getByRole('button', { name: '删除' }).click();
+    await page.locator('.ant-popconfirm button.ant-btn-primary').click();
+    await page.locator('.ant-message-notice', { hasText: '已删除' }).waitFor();
+    await page.locator('[data-testid="passage-WX_NATIVE-shengpay"]').waitFor({ state: 'detached' });
+    assert.equal((await s.gw.db.query(`SELECT count(*)::int AS n FROM pay_passages WHERE app_id = $1 AND if_code = 'shengpay'`, [appId])).rows[0]?.n, 0);
+    await page.close();
+  });
+
   test('the merchant console shows only its merchant and makes an Alipay pay-test payment', async () => {
     const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
     const page = await context.newPage();
@@ -179,7 +250,7 @@ describe('operator and merchant consoles in Chromium', { skip: NO_BROWSER }, () 
     const table = page.locator('[data-testid=orders] .ant-table-row');
     await table.first().waitFor();
     const rows = await table.allTextContents();
-    assert.equal(rows.length, 1);
+    assert.equal(rows.length, 2, 'the pay-test payment and the order that failed over');
     assert.ok(rows.every((r) => r.includes('MBROWSER1')), 'only its own orders');
     await page.getByRole('menuitem', { name: '支付测试', exact: true }).click();
     await chooseOption(page, 'payTest_appId', appId);

@@ -20,6 +20,7 @@ import { Users } from './pages/Users.tsx';
 import { Sandbox } from './pages/Sandbox.tsx';
 import { Account } from './pages/Account.tsx';
 import { Audit } from './pages/Audit.tsx';
+import { Passages } from './pages/Passages.tsx';
 
 export interface Session {
   realm: Realm;
@@ -89,6 +90,7 @@ function Shell({ lang, setLang, onSignOut }: { lang: Lang; setLang: (l: Lang) =>
             <Route path="/merchants/:mchNo" element={<MerchantDetail />} />
             <Route path="/providers" element={<ServiceProviders />} />
             <Route path="/apps" element={<Apps />} />
+            <Route path="/apps/:appId/passages" element={<Passages />} />
             <Route path="/orders" element={<Orders />} />
             <Route path="/orders/:payOrderId" element={<OrderDetail />} />
             <Route path="/refunds" element={<Refunds />} />

@@ -4,6 +4,7 @@ import { showOnce } from '../components.tsx';
 import { useAction, useLoad } from '../hooks.ts';
 import { useT } from '../i18n.tsx';
 import { type ChannelConfigView, type ChannelInfo, ChannelSummary } from './ChannelForm.tsx';
+import { PassageTable } from './Passages.tsx';
 
 interface AppRow { appId: string; name: string; state: number; ways: Record<string, string> }
 
@@ -13,7 +14,7 @@ function AppChannels({ appId, channels }: { appId: string; channels: ChannelInfo
   return <Space direction="vertical" style={{ width: '100%' }}>{data?.configs.map((c) => <ChannelSummary key={c.ifCode} channel={channels.find((x) => x.ifCode === c.ifCode)} current={c} />)}</Space>;
 }
 
-/** Merchant console: its apps, their keys (rotation shows the new secret once) and channel setup (read-only). */
+/** Merchant console: its apps, their keys (rotation shows the new secret once), channel setup and pay passages (read-only). */
 export function Apps() {
   const { api, can } = useConsole();
   const { t } = useT();
@@ -38,7 +39,14 @@ export function Apps() {
               </Popconfirm>
             </span>
           ),
-          children: <AppChannels appId={a.appId} channels={channels.data?.channels ?? []} />,
+          children: (
+            <Space direction="vertical" style={{ width: '100%' }}>
+              <AppChannels appId={a.appId} channels={channels.data?.channels ?? []} />
+              <Card size="small" title={t('passages')}>
+                <PassageTable appId={a.appId} editable={false} />
+              </Card>
+            </Space>
+          ),
         }))}
       />
     </Card>

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { App, Button, Card, Collapse, Descriptions, Input, Popconfirm, Space, Switch, Tabs, Tag, Typography } from 'antd';
-import { useParams } from 'react-router';
+import { useNavigate, useParams } from 'react-router';
 import { useConsole } from '../App.tsx';
 import { showOnce } from '../components.tsx';
 import { useAction, useLoad } from '../hooks.ts';
@@ -34,6 +34,7 @@ export function MerchantDetail() {
   const { t } = useT();
   const { modal } = App.useApp();
   const act = useAction();
+  const navigate = useNavigate();
   const [appName, setAppName] = useState('');
   const merchants = useLoad(() => api.get<{ merchants: MerchantRow[] }>('/merchants'), [mchNo]);
   const apps = useLoad(() => api.get<{ apps: AppRow[] }>('/apps', { mchNo }), [mchNo]);
@@ -87,6 +88,7 @@ export function MerchantDetail() {
             extra: (
               <Space onClick={(e) => e.stopPropagation()}>
                 <Switch size="small" checked={a.state === 1} disabled={!can.administer} onChange={(on) => setState(`/apps/${a.appId}`, on ? 1 : 0, apps.reload)} />
+                <Button size="small" data-testid={`passages-${a.appId}`} onClick={() => navigate(`/apps/${a.appId}/passages`)}>{t('passages')}</Button>
                 {can.administer && merchant?.type === 2 && <Button size="small" onClick={() => alipayAuth(a.appId)}>{t('alipayAuthLink')}</Button>}
                 {can.administer && (
                   <Popconfirm title={t('rotateConfirm')} onConfirm={() => rotate(a.appId)}>

@@ -2,10 +2,11 @@ import { useState } from 'react';
 import { Button, Card, Descriptions, Form, Input, Modal, Space, Table, Tag, Timeline, Typography } from 'antd';
 import { useParams } from 'react-router';
 import { useConsole } from '../App.tsx';
-import { JsonBlock, StateTag } from '../components.tsx';
+import { StateTag } from '../components.tsx';
 import { dateTime, newReference, parseYuan, yuan } from '../format.ts';
 import { useAction, useLoad } from '../hooks.ts';
 import { PAY_STATES, REFUND_STATES, useT } from '../i18n.tsx';
+import { EventDetail } from './RouteView.tsx';
 
 interface Order { payOrderId: string; mchNo: string; appId: string; mchOrderNo: string; ifCode: string; wayCode: string; amount: number; currency: string; state: number; subject: string; body: string; channelOrderNo: string | null; refundAmount: number; refundPending: number; errCode: string | null; errMsg: string | null; notifyUrl: string | null; returnUrl: string | null; clientIp: string | null; channelUser: string | null; payDataType: string | null; createdAt: string; successAt: string | null; expiredAt: string; lateSuccess: boolean; clientResult: string | null }
 interface EventRow { id: number; orderType: 'pay' | 'refund'; orderId: string; kind: string; fromState: number | null; toState: number | null; source: string; detail: Record<string, unknown>; at: string }
@@ -14,7 +15,7 @@ export interface NotificationRow { id: number; orderType: string; orderId: strin
 interface RefundRow { refundOrderId: string; mchRefundNo: string; refundAmount: number; state: number; refundReason: string; errMsg: string | null; createdAt: string }
 interface Detail { order: Order; refunds: RefundRow[]; events: EventRow[]; notifications: NotificationRow[]; cashier: { payerApp: string; wayCode: string } | null }
 
-const EVENT_COLORS: Record<string, string> = { created: 'blue', transition: 'green', refused: 'red', callback: 'purple', client: 'gray', cashier: 'cyan' };
+const EVENT_COLORS: Record<string, string> = { created: 'blue', transition: 'green', refused: 'red', callback: 'purple', client: 'gray', cashier: 'cyan', rerouted: 'orange' };
 
 /** Resend button for one notification (orders page and notifications page). */
 export function ResendButton({ id, onDone }: { id: number; onDone?: () => void }) {
@@ -84,7 +85,7 @@ export function OrderDetail() {
               <div data-testid="timeline-event">
                 <Typography.Text strong>{dateTime(e.at)}</Typography.Text> <Tag>{e.orderType === 'refund' ? e.orderId : 'pay'}</Tag> <Tag color={EVENT_COLORS[e.kind]}>{e.kind}</Tag> <Tag>{e.source}</Tag>
                 {(e.fromState !== null || e.toState !== null) && <span>{stateName(e.orderType, e.fromState)} → {stateName(e.orderType, e.toState)}</span>}
-                <JsonBlock value={e.detail} />
+                <EventDetail detail={e.detail} />
               </div>
             ),
           }))}
