@@ -266,6 +266,8 @@ describe('operator and merchant consoles in Chromium', { skip: NO_BROWSER }, () 
     await page.getByRole('menuitem', { name: '应用', exact: true }).click();
     await page.getByText(appId).first().click();
     await page.getByText('ALI_QR').first().waitFor();
+    await page.locator('[data-testid="passage-ALI_QR-alipay"]').waitFor();
+    assert.equal(await page.locator('[data-testid=add-passage]').count(), 0, 'merchant users see their passages, read-only');
     assert.doesNotMatch((await page.textContent('body')) ?? '', /BEGIN (RSA )?PRIVATE KEY/, 'no key material in the merchant console');
     await screenshot(page, 'merchant-apps');
     await context.close();
