@@ -11,8 +11,9 @@ const MerchantBody = Type.Object({ mchNo: Type.Optional(Type.String({ maxLength:
 const AppBody = Type.Object({ appId: Type.Optional(Type.String({ maxLength: 64 })), appSecret: Type.Optional(Type.String({ minLength: 16, maxLength: 128 })), name: Type.Optional(Type.String({ maxLength: 64 })) });
 const ChannelBody = Type.Object({ params: Type.Optional(StringMap), secrets: Type.Optional(StringMap) });
 const WaysBody = Type.Object({ ifCode: Type.String({ maxLength: 32 }), ways: Type.Array(Type.String({ maxLength: 32 }), { minItems: 1, maxItems: 64 }) });
-const Amount = Type.Union([Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }), Type.Null()]);
-const Minute = Type.Union([Type.Integer({ minimum: 0, maximum: 1439 }), Type.Null()]);
+// Null first: with type coercion on, Ajv would turn null into 0 if the integer branch came first.
+const Amount = Type.Union([Type.Null(), Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })]);
+const Minute = Type.Union([Type.Null(), Type.Integer({ minimum: 0, maximum: 1439 })]);
 const PassageBody = Type.Object({
   wayCode: Type.String({ maxLength: 32 }),
   ifCode: Type.String({ maxLength: 32 }),

@@ -92,7 +92,10 @@ for (const leg of dbLegs()) {
       assert.match(over.msg, /above the passage maximum 500/);
       const small = await order(100);
       assert.equal((await row((small.data as { payOrderId: string }).payOrderId)).if_code, 'wxpay', 'priority 0 takes what fits');
-      await passage('wxpay', { maxAmount: null });
+      await passage('wxpay', { maxAmount: null, windowStart: 60, windowEnd: 120 });
+      await passage('wxpay', { windowStart: null, windowEnd: null });
+      const cleared = ((await admin('GET', `/apps/${s.demo.appId}/passages`)).passages as Array<{ ifCode: string; wayCode: string; maxAmount: unknown; windowStart: unknown }>).find((p) => p.ifCode === 'wxpay' && p.wayCode === 'WX_NATIVE');
+      assert.deepEqual([cleared?.maxAmount, cleared?.windowStart], [null, null], 'null clears a limit (never coerced to 0)');
       await passage('wxpay_b', { priority: 0, dailyLimit: null });
     });
 
