@@ -35,7 +35,7 @@ export interface Simulator {
 export async function startSimulator(dir: string, cpuProfDir?: string): Promise<Simulator> {
   const port = await freePort();
   const stateFile = join(dir, 'wechatpay-sim.json');
-  const child = spawnNode('simulator', 'src/channels/wechat-pay/simulator/main.ts', { SIM_PORT: String(port), SIM_HOST: '127.0.0.1', SIM_STATE_FILE: stateFile, SIM_TIME_SCALE: '1', SIM_LOG_LEVEL: 'warn' }, cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', join(cpuProfDir, 'simulator')] : []);
+  const child = spawnNode('simulator', 'src/channels/wechat-pay/simulator/main.ts', { SIM_PORT: String(port), SIM_HOST: '127.0.0.1', SIM_STATE_FILE: stateFile, SIM_PERSIST_LEDGER: 'false', SIM_TIME_SCALE: '1', SIM_LOG_LEVEL: 'warn' }, cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', join(cpuProfDir, 'simulator')] : []);
   const url = `http://127.0.0.1:${port}`;
   await waitHttp(`${url}/sandbox/`, child, 60_000, true);
   const res = await request(`${url}/sandbox/v1/merchants`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mchid: WX.mchid, appids: [WX.appid], verifyMode: 'publicKey' }) });

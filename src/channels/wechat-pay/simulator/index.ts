@@ -81,7 +81,7 @@ export async function startWechatPaySimulator(opts: WechatPaySimulatorOptions = 
   };
   notifier = new Notifier(ctx);
   if (opts.stateFile) {
-    writer = new SnapshotWriter(opts.stateFile, () => state.snapshot(ctx.keys.material), (err) =>
+    writer = new SnapshotWriter(opts.stateFile, () => state.snapshot(ctx.keys.material, opts.persistLedger !== false), (err) =>
       log.error({ err: (err as Error).message, file: opts.stateFile }, 'state file write failed'),
     );
     // A fresh file gets the platform keys right away, so a restart keeps the same identity.

@@ -5,7 +5,8 @@ import { startWechatPaySimulator } from './index.ts';
 /**
  * Standalone entry: `node --import tsx src/channels/wechat-pay/simulator/main.ts`. Runs the
  * simulator in its own process (benchmarks need the channel off the gateway's event loop).
- * Env: SIM_PORT (default 9217), SIM_HOST, SIM_STATE_FILE, SIM_TIME_SCALE, SIM_ADMIN_TOKEN,
+ * Env: SIM_PORT (default 9217), SIM_HOST, SIM_STATE_FILE, SIM_PERSIST_LEDGER (false: keys and
+ * merchants only), SIM_TIME_SCALE, SIM_ADMIN_TOKEN,
  * SIM_LOG_LEVEL (default info; "silent" for none).
  */
 
@@ -27,6 +28,7 @@ const sim = await startWechatPaySimulator({
   port: envNumber('SIM_PORT', DEFAULT_SIM_PORT),
   host: process.env.SIM_HOST ?? '127.0.0.1',
   stateFile: process.env.SIM_STATE_FILE || undefined,
+  persistLedger: process.env.SIM_PERSIST_LEDGER !== 'false',
   timeScale: envNumber('SIM_TIME_SCALE', 1),
   adminToken: process.env.SIM_ADMIN_TOKEN || undefined,
   logger,

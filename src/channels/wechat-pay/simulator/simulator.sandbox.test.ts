@@ -17,6 +17,24 @@ async function until(cond: () => boolean, timeoutMs = 3000): Promise<void> {
   }
 }
 
+test('persistLedger false: the state file keeps keys and merchants but no orders (load runs)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'wxsim-'));
+  const stateFile = join(dir, 'wechatpay.json');
+  try {
+    const sim = await startWechatPaySimulator({ stateFile, persistLedger: false, timeScale: 1000 });
+    const creds = sim.registerMerchant({ mchid: '1900009192', appids: ['wxd678efh567hg6787'] });
+    const created = await wxCall(sim.baseUrl, creds, 'POST', '/v3/pay/transactions/native', nativeOrder(creds, 'https://shop.example.com/notify'));
+    assert.ok(created.json.code_url);
+    await sim.close();
+    const saved = JSON.parse(await readFile(stateFile, 'utf8')) as { merchants: Array<{ mchid: string }>; orders: unknown[]; platform?: unknown };
+    assert.deepEqual(saved.merchants.map((m) => m.mchid), ['1900009192']);
+    assert.deepEqual(saved.orders, []);
+    assert.ok(saved.platform);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('stateFile keeps merchants, orders, refunds, keys and pending callbacks across a restart', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'wxsim-'));
   const stateFile = join(dir, 'state', 'wechatpay.json');

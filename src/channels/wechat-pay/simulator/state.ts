@@ -142,15 +142,15 @@ export class SimState {
     return [...this.orders.values()].sort((a, b) => b.create_time - a.create_time).slice(0, limit);
   }
 
-  snapshot(platform: PlatformKeyMaterial): Snapshot {
+  snapshot(platform: PlatformKeyMaterial, withLedger = true): Snapshot {
     return {
       version: 1,
       savedAt: new Date().toISOString(),
       platform,
       merchants: [...this.merchants.values()],
-      orders: [...this.orders.values()],
-      refunds: [...this.refunds.values()],
-      callbacks: [...this.callbacks.values()],
+      orders: withLedger ? [...this.orders.values()] : [],
+      refunds: withLedger ? [...this.refunds.values()] : [],
+      callbacks: withLedger ? [...this.callbacks.values()] : [],
       subMerchants: [...this.subMerchants.values()],
     };
   }

@@ -25,6 +25,12 @@ export interface WechatPaySimulatorOptions {
   timeScale?: number;
   /** JSON file keeping merchants, orders, refunds, pending callbacks and the platform keys across restarts. */
   stateFile?: string;
+  /**
+   * false: the state file keeps keys, merchants and sub-merchants only, not orders, refunds and
+   * callbacks. For load runs (the benchmark): the whole ledger is rewritten on every change,
+   * which pauses the simulator for tens of milliseconds once it holds thousands of orders.
+   */
+  persistLedger?: boolean;
   logger?: FastifyBaseLogger | false;
   /** Divides the password-entry delays of magic payment codes (付款码). Default: timeScale. */
   barcodeTimeScale?: number;
