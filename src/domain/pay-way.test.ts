@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { barWayForCode, isWayCode } from './pay-way.ts';
+import { barWayForCode, concreteWay, isWayCode } from './pay-way.ts';
 
 test('AUTO_BAR resolves the payer code by prefix and length', () => {
   assert.equal(barWayForCode('134567890123456789'), 'WX_BAR');
@@ -19,4 +19,13 @@ test('every requirement way code exists, plus AUTO_BAR', () => {
     assert.ok(isWayCode(w), w);
   }
   assert.ok(!isWayCode('toString'));
+});
+
+test('generic WX and ALI become one concrete product, first match wins', () => {
+  for (const [way, bar, jsapi, browser, qr] of [['WX', 'WX_BAR', 'WX_JSAPI', 'WX_H5', 'WX_NATIVE'], ['ALI', 'ALI_BAR', 'ALI_JSAPI', 'ALI_WAP', 'ALI_QR']] as const) {
+    assert.equal(concreteWay(way, { authCode: '134567890123456789', identifiedPayer: true, returnUrl: 'https://m.shop/x' }), bar);
+    assert.equal(concreteWay(way, { identifiedPayer: true, returnUrl: 'https://m.shop/x' }), jsapi);
+    assert.equal(concreteWay(way, { identifiedPayer: false, returnUrl: 'https://m.shop/x' }), browser);
+    assert.equal(concreteWay(way, { identifiedPayer: false, returnUrl: null }), qr);
+  }
 });

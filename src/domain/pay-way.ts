@@ -68,3 +68,34 @@ export function barWayForCode(authCode: string): WayCode | undefined {
   if (/^62\d{17}$/.test(authCode)) return 'YSF_BAR';
   return undefined;
 }
+
+/** The order context a generic way is resolved from (channelExtra and the merchant's returnUrl). */
+export interface GenericWayContext {
+  /** The payer's payment code (付款码). */
+  authCode?: string | undefined;
+  /** The payer is identified in the wallet (openid, buyer id or a payer sessionToken). */
+  identifiedPayer: boolean;
+  returnUrl?: string | null | undefined;
+}
+
+/**
+ * The generic ways WX (微信) and ALI (支付宝支付) of seed 000 name a wallet, not a product: the
+ * gateway picks the product from what the order carries, first match wins — a payment code → the
+ * bar-code way; an identified payer → the in-wallet JSAPI way; a return URL (a browser outside the
+ * wallet) → WX_H5 / ALI_WAP; otherwise the QR code the payer scans. Deterministic on purpose: the
+ * same order always becomes the same product. Resolved before routing, so passages, limits, fees,
+ * bar-code polling and payer identity all work on the concrete way the order then carries.
+ */
+export function concreteWay(way: 'WX' | 'ALI', ctx: GenericWayContext): WayCode {
+  const wx = way === 'WX';
+  if (ctx.authCode) return wx ? 'WX_BAR' : 'ALI_BAR';
+  if (ctx.identifiedPayer) return wx ? 'WX_JSAPI' : 'ALI_JSAPI';
+  if (ctx.returnUrl) return wx ? 'WX_H5' : 'ALI_WAP';
+  return wx ? 'WX_NATIVE' : 'ALI_QR';
+}
+
+/** channelExtra keys that identify the payer in each wallet (Jeepay's names and the channels' own). */
+export const PAYER_KEYS = {
+  WX: ['openid', 'openId', 'sub_openid', 'subOpenid', 'sessionToken'],
+  ALI: ['buyerUserId', 'buyer_id', 'buyerId', 'userId', 'user_id', 'buyerOpenId', 'buyer_open_id', 'openId', 'open_id', 'sessionToken'],
+} as const;

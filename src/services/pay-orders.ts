@@ -4,7 +4,7 @@ import { ApiError } from '../domain/errors.ts';
 import { newOrderId } from '../domain/ids.ts';
 import { parseCurrency } from '../domain/money.ts';
 import { PayState } from '../domain/order-states.ts';
-import { BAR_WAYS, barWayForCode, isPayDataType, type WayCode } from '../domain/pay-way.ts';
+import { BAR_WAYS, PAYER_KEYS, barWayForCode, concreteWay, isPayDataType, type WayCode } from '../domain/pay-way.ts';
 import { ChannelError, type ChannelContext, type CreatePaymentResult, type Logger, type PayChannel, type PayOrderInput } from '../channels/types.ts';
 import type { MerchantApp, TenancyService } from './tenancy.ts';
 import type { PassageService } from './passages.ts';
@@ -76,7 +76,7 @@ export class PayOrderService {
   async unifiedOrder(app: MerchantApp, req: UnifiedOrderRequest): Promise<UnifiedOrderResult> {
     const d = this.#d;
     const extra = parseChannelExtra(req.channelExtra);
-    const way = resolveWay(req.wayCode, extra);
+    const way = resolveWay(req.wayCode, extra, req.returnUrl);
     const currency = parseCurrency(req.currency);
     if (!currency) throw new ApiError('PARAM_INVALID', `unsupported currency "${req.currency}"`);
     let payerOpenid: string | null = typeof extra.openid === 'string' && extra.openid ? extra.openid : null;
@@ -383,10 +383,15 @@ function withPayer(extra: Record<string, unknown>, channelUser: string | null): 
   return extra;
 }
 
-/** AUTO_BAR becomes the bar-code way of the payer's code; bar-code ways need that code. */
-function resolveWay(requested: WayCode, extra: Record<string, unknown>): WayCode {
+/** AUTO_BAR becomes the bar-code way of the payer's code, WX/ALI their concrete product; bar-code ways need that code. */
+function resolveWay(requested: WayCode, extra: Record<string, unknown>, returnUrl: string | null | undefined): WayCode {
   const code = typeof extra.authCode === 'string' ? extra.authCode : typeof extra.auth_code === 'string' ? extra.auth_code : undefined;
   let way = requested;
+  if (way === 'WX' || way === 'ALI') {
+    // "undefined"/"null" are what a broken OAuth lookup sends (Jeepay #123): no payer.
+    const identifiedPayer = PAYER_KEYS[way].some((k) => typeof extra[k] === 'string' && !/^\s*(undefined|null)?\s*$/i.test(extra[k] as string));
+    way = concreteWay(way, { authCode: code, identifiedPayer, returnUrl });
+  }
   if (way === 'AUTO_BAR') {
     const resolved = code ? barWayForCode(code) : undefined;
     if (!resolved) throw new ApiError('PARAM_INVALID', 'AUTO_BAR needs channelExtra.authCode from a WeChat, Alipay or UnionPay payment code');

@@ -1,5 +1,5 @@
 import { fromMajorString, money, toMajorString } from '../../domain/money.ts';
-import type { WayCode } from '../../domain/pay-way.ts';
+import { concreteWay, type WayCode } from '../../domain/pay-way.ts';
 import { ChannelError, type PaymentStatus, type PayOrderInput, type RefundStatus } from '../types.ts';
 import { chinaTime, parseChinaTime } from './sign.ts';
 
@@ -54,20 +54,13 @@ export function authCodeOf(extra: Record<string, unknown>): string | undefined {
 }
 
 /**
- * The generic way ALI picks a concrete way, first match wins:
- *   authCode → ALI_BAR; buyerUserId/buyerOpenId or a payer sessionToken → ALI_JSAPI; a returnUrl → ALI_WAP (Alipay's
- *   WAP cashier also works on a desktop browser); otherwise ALI_QR.
- * Deterministic on purpose: the same order always becomes the same Alipay product.
+ * The Alipay product of an order. The core resolves the generic way ALI before routing
+ * (domain/pay-way.ts concreteWay); orders stored as ALI by earlier versions resolve the same way here.
  */
 export function resolveWay(order: Pick<PayOrderInput, 'wayCode' | 'extra' | 'returnUrl'>): ConcreteAlipayWay {
-  if (order.wayCode !== 'ALI') {
-    if (!isAlipayWay(order.wayCode)) throw new ChannelError('misconfigured', `alipay does not serve way ${order.wayCode}`);
-    return order.wayCode as ConcreteAlipayWay;
-  }
-  if (authCodeOf(order.extra) !== undefined) return 'ALI_BAR';
-  if (buyerOf(order.extra) !== undefined || typeof order.extra.sessionToken === 'string') return 'ALI_JSAPI';
-  if (order.returnUrl) return 'ALI_WAP';
-  return 'ALI_QR';
+  const way = order.wayCode === 'ALI' ? concreteWay('ALI', { authCode: authCodeOf(order.extra), identifiedPayer: buyerOf(order.extra) !== undefined || typeof order.extra.sessionToken === 'string', returnUrl: order.returnUrl }) : order.wayCode;
+  if (!isAlipayWay(way) || way === 'ALI') throw new ChannelError('misconfigured', `alipay does not serve way ${order.wayCode}`);
+  return way;
 }
 
 /** Fen → "12.34" (integer arithmetic, domain/money.ts). */
