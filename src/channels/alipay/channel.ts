@@ -1,3 +1,4 @@
+import { autoSubmitForm } from '../answers.ts';
 import {
   ChannelError,
   type CallbackReply,
@@ -44,12 +45,6 @@ function checkEcho(data: Record<string, unknown>, order: PayOrderInput): void {
   if (echoed !== undefined && echoed !== order.payOrderId) throw new ChannelError('mismatch', `alipay: answer names out_trade_no ${String(echoed)}, expected ${order.payOrderId}`);
 }
 
-function formHtml(action: string, params: Array<[string, string]>): string {
-  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-  const inputs = params.map(([k, v]) => `<input type="hidden" name="${esc(k)}" value="${esc(v)}">`).join('');
-  // Every value is escaped (alipay-sdk's own form escapes only quotes, so an "&amp;" in a subject would arrive altered and fail the signature).
-  return `<form id="alipaysubmit" name="alipaysubmit" action="${esc(action)}" method="post" accept-charset="utf-8">${inputs}<input type="submit" value="ok" style="display:none"></form><script>document.forms['alipaysubmit'].submit();</script>`;
-}
 
 export class AlipayChannel implements PayChannel {
   readonly ifCode = 'alipay';
@@ -103,7 +98,7 @@ export class AlipayChannel implements PayChannel {
     if (way === 'ALI_PC' || way === 'ALI_WAP') {
       // The trade is created when the buyer opens the cashier; return_url comes back to our route.
       const page = client.pageRequest(method, biz, { notifyUrl: order.notifyUrl, ...(returnUrl ? { returnUrl } : {}) });
-      if (wanted === 'form') return { status: 'WAITING', payDataType: 'form', payData: formHtml(`${client.config.gatewayUrl}?charset=utf-8`, page.params) };
+      if (wanted === 'form') return { status: 'WAITING', payDataType: 'form', payData: autoSubmitForm('alipaysubmit', `${client.config.gatewayUrl}?charset=utf-8`, page.params) };
       return { status: 'WAITING', payDataType: 'payurl', payData: page.url }; // codeImgUrl (WAP) is rendered by the core from this URL
     }
 

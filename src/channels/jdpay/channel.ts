@@ -1,5 +1,5 @@
 import { ClientCache } from '../client-cache.ts';
-import { checkEcho, refusedWith } from '../answers.ts';
+import { autoSubmitForm, checkEcho, refusedWith } from '../answers.ts';
 import {
   ChannelError,
   type CallbackReply,
@@ -24,11 +24,6 @@ import { JD_CODES, JD_PATHS, NOTIFY_ACK, QUERY_TRADE_TYPE, WAY_REQUEST } from '.
 
 /** 京东支付 JD Pay (docs/channels/jdpay.md): JD's own wallet (H5, PC, QR, app) and its aggregated WeChat/Alipay code. */
 
-function formHtml(action: string, params: Array<[string, string]>): string {
-  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-  const inputs = params.map(([k, v]) => `<input type="hidden" name="${esc(k)}" value="${esc(v)}">`).join('');
-  return `<form id="jdpaysubmit" action="${esc(action)}" method="post" accept-charset="utf-8">${inputs}<input type="submit" value="ok" style="display:none"></form><script>document.forms['jdpaysubmit'].submit();</script>`;
-}
 
 export class JdpayChannel implements PayChannel {
   readonly ifCode = 'jdpay';
@@ -53,7 +48,7 @@ export class JdpayChannel implements PayChannel {
     if (req.api !== 'uniorder') {
       // J4: the PC/H5 cashier is a browser form; JD creates the order when the payer opens it.
       const form = client.cashierForm(req.api, fields);
-      return { status: 'WAITING', payDataType: 'form', payData: formHtml(form.action, form.params) };
+      return { status: 'WAITING', payDataType: 'form', payData: autoSubmitForm('jdpaysubmit', form.action, form.params) };
     }
     const answer = await client.call(JD_PATHS.uniorder, { ...fields, tradeType: req.tradeType as string, ...(req.payTool ? { payTool: req.payTool } : {}) }, ctx.log);
     checkEcho('jdpay', answer, 'tradeNum', order.payOrderId);
