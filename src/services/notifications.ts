@@ -22,7 +22,7 @@ const LEASE_SECONDS = 60;
  * transaction that changes the order's state, so the change and its notification commit
  * together. The dispatcher claims due rows with FOR UPDATE SKIP LOCKED, leases them
  * (next_attempt_at pushed past the delivery timeout) and writes the attempt row in the same
- * claim transaction — UNIQUE (notification_id, attempt_no) makes a second sender of the same
+ * claim statement — UNIQUE (notification_id, attempt_no) makes a second sender of the same
  * attempt impossible, whatever number of gateway processes share the database.
  */
 export class NotificationService {
@@ -81,7 +81,8 @@ export class NotificationService {
         this.#rerun = false;
         const claimed = await this.#claim(batch);
         total += claimed.length;
-        await Promise.all(claimed.map((c) => this.#deliver(c)));
+        const outcomes = await Promise.all(claimed.map((c) => this.#deliver(c)));
+        await this.#record(outcomes);
         if (claimed.length === batch) this.#rerun = true;
       } while (this.#rerun);
     } finally {
@@ -90,27 +91,24 @@ export class NotificationService {
     return total;
   }
 
+  /**
+   * Leases a batch of due notifications and writes their attempt rows in one statement (one
+   * round trip, one commit): SKIP LOCKED lets several dispatchers (processes) share the table.
+   */
   async #claim(batch: number): Promise<Claimed[]> {
-    return this.#deps.db.transaction(async (tx) => {
-      const due = await tx.query<{ id: number; url: string; body: string; attempts: number; order_type: 'pay' | 'refund'; order_id: string }>(
-        `SELECT id, url, body, attempts, order_type, order_id FROM merchant_notifications
-          WHERE state = 0 AND next_attempt_at <= now() ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [batch],
-      );
-      if (due.rows.length === 0) return [];
-      const ids = due.rows.map((r) => r.id);
-      // One statement per batch: lease the rows and write their attempt rows.
-      await tx.query(
-        `WITH leased AS (UPDATE merchant_notifications SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => $2), updated_at = now()
-                          WHERE id = ANY($1::int8[]) RETURNING id, attempts)
-         INSERT INTO notification_attempts (notification_id, attempt_no, result, duration_ms) SELECT id, attempts, 'sending', 0 FROM leased`,
-        [ids, LEASE_SECONDS],
-      );
-      return due.rows.map((row) => ({ ...row, attemptNo: row.attempts + 1 }));
-    });
+    const r = await this.#deps.db.query<Claimed>(
+      `WITH due AS (SELECT id FROM merchant_notifications WHERE state = 0 AND next_attempt_at <= now() ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED),
+            leased AS (UPDATE merchant_notifications n SET attempts = n.attempts + 1, next_attempt_at = now() + make_interval(secs => $2), updated_at = now()
+                         FROM due WHERE n.id = due.id
+                     RETURNING n.id, n.url, n.body, n.attempts AS "attemptNo", n.order_type, n.order_id),
+            sending AS (INSERT INTO notification_attempts (notification_id, attempt_no, result, duration_ms) SELECT id, "attemptNo", 'sending', 0 FROM leased)
+       SELECT * FROM leased`,
+      [batch, LEASE_SECONDS],
+    );
+    return r.rows.map((row) => ({ ...row, id: Number(row.id) }));
   }
 
-  async #deliver(c: Claimed): Promise<void> {
+  async #deliver(c: Claimed): Promise<Outcome> {
     const started = Date.now();
     let status: number | null = null;
     let result: string;
@@ -134,16 +132,29 @@ export class NotificationService {
     const duration = Date.now() - started;
     const schedule = this.#deps.schedule;
     const gaveUp = !delivered && c.attemptNo >= schedule.length;
-    const nextDelay = delivered || gaveUp ? null : (schedule[c.attemptNo] ?? 0);
-    // The attempt's outcome and the notification's next step in one statement (atomic without BEGIN/COMMIT).
-    await this.#deps.db.query(
-      `WITH a AS (UPDATE notification_attempts SET http_status = $6, result = $3, duration_ms = $7 WHERE notification_id = $1 AND attempt_no = $5)
-       UPDATE merchant_notifications SET state = $2, last_result = $3, updated_at = now(),
-              next_attempt_at = CASE WHEN $4::float8 IS NULL THEN NULL ELSE now() + make_interval(secs => $4::float8) END
-        WHERE id = $1 AND attempts = $5`,
-      [c.id, delivered ? 1 : gaveUp ? 2 : 0, result, nextDelay, c.attemptNo, status, duration],
-    );
     if (!delivered) this.#deps.log.warn({ notificationId: c.id, orderId: c.order_id, attempt: c.attemptNo, status, gaveUp }, 'merchant notification not acknowledged');
+    return { id: c.id, attemptNo: c.attemptNo, state: delivered ? 1 : gaveUp ? 2 : 0, result, status, duration, nextDelay: delivered || gaveUp ? null : (schedule[c.attemptNo] ?? 0) };
+  }
+
+  /**
+   * The attempts' outcomes and the notifications' next steps, for a whole batch in one statement:
+   * one commit instead of one per notification (commits are what the callback path competes
+   * for, docs/benchmarks.md). A crash before it re-sends the batch after the lease: at least
+   * once, as any crash between a delivery and its record.
+   */
+  async #record(outcomes: Outcome[]): Promise<void> {
+    if (outcomes.length === 0) return;
+    const col = <K extends keyof Outcome>(k: K) => outcomes.map((o) => o[k]);
+    await this.#deps.db.query(
+      `WITH r AS (SELECT * FROM unnest($1::int8[], $2::int4[], $3::int2[], $4::text[], $5::int4[], $6::int4[], $7::float8[])
+                    AS r(id, attempt_no, state, result, http_status, duration_ms, next_delay)),
+            a AS (UPDATE notification_attempts t SET http_status = r.http_status, result = r.result, duration_ms = r.duration_ms
+                    FROM r WHERE t.notification_id = r.id AND t.attempt_no = r.attempt_no)
+       UPDATE merchant_notifications n SET state = r.state, last_result = r.result, updated_at = now(),
+              next_attempt_at = CASE WHEN r.next_delay IS NULL THEN NULL ELSE now() + make_interval(secs => r.next_delay) END
+         FROM r WHERE n.id = r.id AND n.attempts = r.attempt_no`,
+      [col('id'), col('attemptNo'), col('state'), col('result'), col('status'), col('duration'), col('nextDelay')],
+    );
   }
 
   /** Manual resend: one more attempt now, whatever the state. */
@@ -175,4 +186,16 @@ interface Claimed {
   attemptNo: number;
   order_type: 'pay' | 'refund';
   order_id: string;
+}
+
+/** One delivery attempt's result, recorded with its batch. */
+interface Outcome {
+  id: number;
+  attemptNo: number;
+  /** 0 delivering (retry at nextDelay), 1 delivered, 2 gave up. */
+  state: 0 | 1 | 2;
+  result: string;
+  status: number | null;
+  duration: number;
+  nextDelay: number | null;
 }
