@@ -80,7 +80,7 @@ export class PaypalChannel implements PayChannel {
       if (orderStatus(current) === 'APPROVED') return await this.capture(ctx, order.payOrderId, id);
       return orderToStatus(current);
     } catch (err) {
-      if (refused(err, ISSUES.notFound)) return { status: 'NOT_FOUND' };
+      if (PaypalClient.notFound(err)) return { status: 'NOT_FOUND' };
       throw err;
     }
   }
@@ -122,7 +122,7 @@ export class PaypalChannel implements PayChannel {
       const s = orderToStatus(current).status;
       return s === 'SUCCESS' || s === 'WAITING' ? { status: 'ALREADY_PAID' } : { status: 'CLOSED' };
     } catch (err) {
-      if (refused(err, ISSUES.notFound)) return { status: 'CLOSED' };
+      if (PaypalClient.notFound(err)) return { status: 'CLOSED' };
       throw err;
     }
   }
@@ -151,7 +151,7 @@ export class PaypalChannel implements PayChannel {
       const found = refundsOf(paypalOrder).find((r) => str(r, 'invoice_id') === refund.refundOrderId);
       return found ? refundToStatus(found) : { status: 'NOT_FOUND' };
     } catch (err) {
-      if (refused(err, ISSUES.notFound)) return { status: 'NOT_FOUND' };
+      if (PaypalClient.notFound(err)) return { status: 'NOT_FOUND' };
       throw err;
     }
   }

@@ -173,6 +173,11 @@ export class PaypalClient {
     return res.body;
   }
 
+  /** 404: the name is RESOURCE_NOT_FOUND, the issue says which id (INVALID_RESOURCE_ID …). */
+  static notFound(err: unknown): boolean {
+    return err instanceof ChannelError && err.kind === 'rejected' && err.httpStatus === 404;
+  }
+
   /** True when the error is PayPal's refusal with this issue (or error name). */
   static refused(err: unknown, issue: string): boolean {
     return err instanceof ChannelError && err.kind === 'rejected' && err.channelCode === issue;

@@ -41,7 +41,6 @@ export const ISSUES = {
   notApproved: 'ORDER_NOT_APPROVED',
   alreadyCaptured: 'ORDER_ALREADY_CAPTURED',
   declined: 'INSTRUMENT_DECLINED',
-  notFound: 'RESOURCE_NOT_FOUND',
   invalidToken: 'invalid_token',
 } as const;
 
