@@ -12,6 +12,7 @@ import { registerAlipaySandboxCommands } from './channels/alipay/simulator/cli.t
 import { registerUnionPaySandboxCommands } from './channels/unionpay/simulator/cli.ts';
 import { registerShengpaySandboxCommands } from './channels/shengpay/simulator/cli.ts';
 import { registerJdpaySandboxCommands } from './channels/jdpay/simulator/cli.ts';
+import { registerPaypalSandboxCommands } from './channels/paypal/simulator/cli.ts';
 import { registerAbcSandboxCommands } from './channels/abcpay/simulator/cli.ts';
 
 const program = new Command('polypay').description('Polypay command line: merchant API calls, a demo notify receiver, admin and sandbox tools');
@@ -45,6 +46,7 @@ withMerchant(pay.command('create'))
   .option('--subject <text>', 'subject', 'Polypay demo')
   .option('--notify-url <url>')
   .option('--return-url <url>')
+  .option('--currency <code>', 'ISO currency; --amount is in its minor unit (usd: cents, jpy: yen)', 'cny')
   .option('--openid <openid>', 'payer openid (WX_JSAPI, WX_LITE)')
   .option('--auth-code <code>', "the payer's payment code (bar-code ways, AUTO_BAR)")
   .option('--user-id <userId>', '云闪付 user id from the user authorisation (YSF_JSAPI)')
@@ -57,7 +59,7 @@ withMerchant(pay.command('create'))
     if (o.userId) extra.userId = o.userId;
     if (o.payDataType) extra.payDataType = o.payDataType;
     const answer = await merchant(o).unifiedOrder({
-      mchOrderNo: o.orderNo ?? `demo${Date.now()}${randomUUID().slice(0, 4)}`, wayCode: o.way, amount: Number(o.amount), currency: 'cny', subject: o.subject, body: o.subject,
+      mchOrderNo: o.orderNo ?? `demo${Date.now()}${randomUUID().slice(0, 4)}`, wayCode: o.way, amount: Number(o.amount), currency: o.currency, subject: o.subject, body: o.subject,
       clientIp: o.clientIp, notifyUrl: o.notifyUrl, returnUrl: o.returnUrl, channelExtra: Object.keys(extra).length ? JSON.stringify(extra) : undefined,
     });
     print(answer);
@@ -73,7 +75,8 @@ withMerchant(refund.command('create <payOrderId>'))
   .option('--refund-no <mchRefundNo>')
   .option('--reason <text>', 'reason', 'demo refund')
   .option('--notify-url <url>')
-  .action(async (id, o) => print(await merchant(o).refund({ payOrderId: id, mchRefundNo: o.refundNo ?? `r${Date.now()}`, refundAmount: Number(o.amount), currency: 'cny', refundReason: o.reason, notifyUrl: o.notifyUrl })));
+  .option('--currency <code>', 'the order\'s currency', 'cny')
+  .action(async (id, o) => print(await merchant(o).refund({ payOrderId: id, mchRefundNo: o.refundNo ?? `r${Date.now()}`, refundAmount: Number(o.amount), currency: o.currency, refundReason: o.reason, notifyUrl: o.notifyUrl })));
 withMerchant(refund.command('query <refundOrderId>')).option('--sync').action(async (id, o) => print(await merchant(o).refundQuery({ refundOrderId: id, sync: o.sync ? 1 : undefined })));
 
 program
@@ -155,6 +158,7 @@ registerUnionPaySandboxCommands(sandbox);
 registerShengpaySandboxCommands(sandbox);
 registerJdpaySandboxCommands(sandbox);
 registerAbcSandboxCommands(sandbox);
+registerPaypalSandboxCommands(sandbox);
 
 program.parseAsync().catch((err) => {
   console.error((err as Error).message);

@@ -8,6 +8,8 @@ import { JDPAY_WAYS } from './channels/jdpay/protocol.ts';
 import type { AbcSimulator } from './channels/abcpay/simulator/index.ts';
 import { ABCPAY_WAYS } from './channels/abcpay/protocol.ts';
 import { DEMO_WECHAT_APPIDS } from './demo.ts';
+import type { PaypalSimulator } from './channels/paypal/simulator/index.ts';
+import { PAYPAL_WAYS, WEBHOOK_PATH } from './channels/paypal/protocol.ts';
 
 /**
  * The demo merchant on the acquirer sandboxes (盛付通, 京东支付, 农业银行). Its main app gets each
@@ -40,10 +42,16 @@ export const DEMO_ABC_MERCHANT = '103881636900016';
 /** ABC ways the main demo app takes from ABC: 掌银 (QR_CASHIER and the QR ways stay with the cashier, WeChat, Alipay and UnionPay there). */
 export const DEMO_MAIN_ABC_WAYS = ['ABC_APP'] as const;
 
+export const DEMO_PAYPAL_APP_ID = 'demo-paypal';
+export const DEMO_PAYPAL_CLIENT_ID = 'AYPolypayDemoSandboxClient01';
+/** PayPal ways the main demo app takes: PP_PC (no other channel serves it). */
+export const DEMO_MAIN_PAYPAL_WAYS = ['PP_PC'] as const;
+
 export interface AcquirerSandboxes {
   shengpay?: ShengpaySimulator | null;
   jdpay?: JdpaySimulator | null;
   abc?: AbcSimulator | null;
+  paypal?: PaypalSimulator | null;
 }
 
 function publicOf(privateKeyPem: string): { publicKeyPem: string } {
@@ -100,6 +108,13 @@ async function wireAbc(gw: Gateway, sim: AbcSimulator, appId: string, ways: read
   await gw.passages.enableWays(appId, 'abcpay', ways);
 }
 
+/** The PayPal sandbox app (one client id for every demo app) with its webhook at this gateway; the sandbox cert host and CA are configured explicitly. */
+async function wirePaypal(gw: Gateway, sim: PaypalSimulator, appId: string, ways: readonly string[]): Promise<void> {
+  const c = sim.registerApp({ clientId: DEMO_PAYPAL_CLIENT_ID, name: 'Polypay demo', webhookUrl: `${gw.config.publicUrl}${WEBHOOK_PATH}` });
+  await gw.tenancy.setChannelConfig(appId, 'paypal', { clientId: c.clientId, webhookId: c.webhookId, baseUrl: c.baseUrl, certHosts: c.certHost, certCa: c.certCa }, { clientSecret: c.clientSecret });
+  await gw.passages.enableWays(appId, 'paypal', ways);
+}
+
 /** Wires every running acquirer sandbox; returns the extra apps' credentials (for the start banner). */
 export async function ensureAcquirerDemo(gw: Gateway, sims: AcquirerSandboxes, main: DemoCredentials): Promise<DemoCredentials[]> {
   const apps: DemoCredentials[] = [];
@@ -125,6 +140,12 @@ export async function ensureAcquirerDemo(gw: Gateway, sims: AcquirerSandboxes, m
     await wireAbc(gw, sims.abc, app.appId, ABCPAY_WAYS, main.appId);
     apps.push(app);
   }
+  if (sims.paypal) {
+    await wirePaypal(gw, sims.paypal, main.appId, DEMO_MAIN_PAYPAL_WAYS);
+    const app = await demoApp(gw, main.mchNo, DEMO_PAYPAL_APP_ID, 'Demo app (PayPal: every way)');
+    await wirePaypal(gw, sims.paypal, app.appId, PAYPAL_WAYS);
+    apps.push(app);
+  }
   return apps;
 }
 
@@ -133,7 +154,7 @@ export async function ensureAcquirerDemo(gw: Gateway, sims: AcquirerSandboxes, m
  * each running simulator registers a fresh merchant and hands back what the channel form needs.
  */
 export function registerAcquirerKeyIssuers(gw: Gateway, sims: AcquirerSandboxes): void {
-  const { shengpay, jdpay, abc } = sims;
+  const { shengpay, jdpay, abc, paypal } = sims;
   if (shengpay) {
     gw.sandboxKeys.set('shengpay', async () => {
       const c = await shengpay.registerMerchant();
@@ -150,6 +171,12 @@ export function registerAcquirerKeyIssuers(gw: Gateway, sims: AcquirerSandboxes)
     gw.sandboxKeys.set('abcpay', async () => {
       const c = await abc.registerMerchant();
       return { params: { merchantId: c.merchantId, trustpayCert: c.trustpayCertPem, baseUrl: abc.baseUrl }, secrets: { privateKey: c.privateKeyPem as string } };
+    });
+  }
+  if (paypal) {
+    gw.sandboxKeys.set('paypal', async () => {
+      const c = paypal.registerApp({ webhookUrl: `${gw.config.publicUrl}${WEBHOOK_PATH}` });
+      return { params: { clientId: c.clientId, webhookId: c.webhookId, baseUrl: c.baseUrl, certHosts: c.certHost, certCa: c.certCa }, secrets: { clientSecret: c.clientSecret } };
     });
   }
 }

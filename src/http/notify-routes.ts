@@ -4,7 +4,7 @@ import type { Gateway } from '../gateway.ts';
 import { verifyQrToken } from '../services/pay-orders.ts';
 import { getPayOrder } from '../services/order-store.ts';
 
-function inbound(req: FastifyRequest) {
+export function inbound(req: FastifyRequest) {
   const headers: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
   return { headers, rawBody: req.rawBody ?? Buffer.alloc(0), query: req.query as Record<string, string> };

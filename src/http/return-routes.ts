@@ -16,7 +16,7 @@ import { type PayOrderRow, getPayOrder, recordEvent } from '../services/order-st
  * An unverified return changes nothing and reveals nothing about the order.
  */
 
-const STATE_TEXT: Record<number, string> = {
+export const STATE_TEXT: Record<number, string> = {
   [PayState.INIT]: '订单已创建 (created)',
   [PayState.PAYING]: '支付处理中 (processing — the merchant is notified when it completes)',
   [PayState.SUCCESS]: '支付成功 (paid)',
@@ -28,7 +28,7 @@ const STATE_TEXT: Record<number, string> = {
 
 const esc = escapeHtml;
 
-function page(reply: FastifyReply, status: number, title: string, lines: string[]): FastifyReply {
+export function page(reply: FastifyReply, status: number, title: string, lines: string[]): FastifyReply {
   const body = `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(title)}</title>
 <style>body{font-family:-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;max-width:480px;margin:40px auto;padding:0 16px;color:#222}h1{font-size:20px}p{color:#555}</style></head>
 <body><h1>${esc(title)}</h1>${lines.map((l) => `<p>${esc(l)}</p>`).join('')}</body></html>`;

@@ -16,6 +16,7 @@ import { registerAlipayIsvRoutes } from './alipay-isv-routes.ts';
 import { registerAlipayIdentityRoutes } from './alipay-identity-routes.ts';
 import { registerWechatProductRoutes } from './wechat-product-routes.ts';
 import { registerFundFlowRoutes } from './fund-flow-routes.ts';
+import { registerPaypalRoutes } from './paypal-routes.ts';
 import { registerConsole } from '../console/http/index.ts';
 import { registerCashierRoutes } from '../cashier/routes.ts';
 
@@ -110,6 +111,7 @@ export async function buildHttpServer(gw: Gateway, logger: PinoLogger): Promise<
   registerAlipayIdentityRoutes(app, gw);
   registerWechatProductRoutes(app, gw);
   registerFundFlowRoutes(app, gw);
+  registerPaypalRoutes(app, gw);
   await registerConsole(app, gw);
   registerCashierRoutes(app, gw);
   return app;

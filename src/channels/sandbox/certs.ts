@@ -56,6 +56,8 @@ export interface IssueOptions {
   serialNumber?: string;
   notBefore?: Date;
   notAfter?: Date;
+  /** subjectAltName entries of a TLS server certificate (a leaf's key usage then also allows key encipherment). */
+  altNames?: { ips?: readonly string[]; dns?: readonly string[] };
 }
 
 /** One certificate (PEM). Validity defaults to yesterday … five years (CAs: ten). */
@@ -72,7 +74,11 @@ export async function issueCertificate(o: IssueOptions): Promise<string> {
     signingKey: await signingKey(o.issuerPrivateKeyPem),
     extensions: o.ca
       ? [new x509.BasicConstraintsExtension(true, undefined, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true)]
-      : [new x509.BasicConstraintsExtension(false, undefined, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation, true)],
+      : [
+          new x509.BasicConstraintsExtension(false, undefined, true),
+          new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | (o.altNames ? x509.KeyUsageFlags.keyEncipherment : x509.KeyUsageFlags.nonRepudiation), true),
+          ...(o.altNames ? [new x509.SubjectAlternativeNameExtension([...(o.altNames.ips ?? []).map((value) => ({ type: 'ip' as const, value })), ...(o.altNames.dns ?? []).map((value) => ({ type: 'dns' as const, value }))])] : []),
+        ],
   });
   return cert.toString('pem');
 }

@@ -42,7 +42,8 @@ export interface NotifierHost<R extends Deliverable> {
   changed(): void;
   /** The record is final (delivered or given up). */
   finished(id: string): void;
-  render(n: R): { contentType: string; body: string };
+  /** The request of one attempt; `headers` for channels that sign in headers (PayPal). */
+  render(n: R): { contentType: string; body: string; headers?: Record<string, string> };
   accepted(n: R, r: DeliveryResult): boolean;
 }
 
@@ -104,8 +105,8 @@ export class RetryingNotifier<R extends Deliverable> {
     const timer = setTimeout(() => ac.abort(), this.host.callbackTimeoutMs);
     this.inflight.add(ac);
     try {
-      const { contentType, body } = this.host.render(n);
-      const res = await request(n.url, { method: 'POST', headers: { 'Content-Type': contentType, 'User-Agent': this.host.userAgent }, body, signal: ac.signal });
+      const { contentType, body, headers } = this.host.render(n);
+      const res = await request(n.url, { method: 'POST', headers: { ...headers, 'Content-Type': contentType, 'User-Agent': this.host.userAgent }, body, signal: ac.signal });
       return { status: res.statusCode, body: await res.body.text() };
     } catch (err) {
       return { status: null, error: ac.signal.aborted ? 'timeout' : (err as Error).message };

@@ -22,7 +22,7 @@ export interface AcquirerCliSpec {
 }
 
 /** `k=v` pairs of fault switches: numbers and booleans as such. */
-function faultPatch(pairs: string[]): Record<string, unknown> {
+export function faultPatch(pairs: string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const p of pairs) {
     const i = p.indexOf('=');
