@@ -2,6 +2,7 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { createPrivateKey, createPublicKey, generateKeyPair, randomBytes, webcrypto } from 'node:crypto';
+import { isIP } from 'node:net';
 import { promisify } from 'node:util';
 
 /**
@@ -56,6 +57,8 @@ export interface IssueOptions {
   serialNumber?: string;
   notBefore?: Date;
   notAfter?: Date;
+  /** Subject alternative names of a TLS server certificate (IP addresses or host names). */
+  altNames?: string[];
 }
 
 /** One certificate (PEM). Validity defaults to yesterday … five years (CAs: ten). */
@@ -72,7 +75,11 @@ export async function issueCertificate(o: IssueOptions): Promise<string> {
     signingKey: await signingKey(o.issuerPrivateKeyPem),
     extensions: o.ca
       ? [new x509.BasicConstraintsExtension(true, undefined, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true)]
-      : [new x509.BasicConstraintsExtension(false, undefined, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation, true)],
+      : [
+          new x509.BasicConstraintsExtension(false, undefined, true),
+          new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation, true),
+          ...(o.altNames?.length ? [new x509.SubjectAlternativeNameExtension(o.altNames.map((n) => (isIP(n) ? { type: 'ip' as const, value: n } : { type: 'dns' as const, value: n })))] : []),
+        ],
   });
   return cert.toString('pem');
 }
