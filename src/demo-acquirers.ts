@@ -7,6 +7,8 @@ import type { JdpaySimulator } from './channels/jdpay/simulator/index.ts';
 import { JDPAY_WAYS } from './channels/jdpay/protocol.ts';
 import type { AbcSimulator } from './channels/abcpay/simulator/index.ts';
 import { ABCPAY_WAYS } from './channels/abcpay/protocol.ts';
+import type { QqpayMerchantCredentials, QqpaySimulator } from './channels/qqpay/simulator/index.ts';
+import { QQPAY_WAYS } from './channels/qqpay/protocol.ts';
 import { DEMO_WECHAT_APPIDS } from './demo.ts';
 
 /**
@@ -40,10 +42,14 @@ export const DEMO_ABC_MERCHANT = '103881636900016';
 /** ABC ways the main demo app takes from ABC: 掌银 (QR_CASHIER and the QR ways stay with the cashier, WeChat, Alipay and UnionPay there). */
 export const DEMO_MAIN_ABC_WAYS = ['ABC_APP'] as const;
 
+export const DEMO_QQPAY_APP_ID = 'demo-qqpay';
+export const DEMO_QQPAY_MCH_ID = '1790000001';
+
 export interface AcquirerSandboxes {
   shengpay?: ShengpaySimulator | null;
   jdpay?: JdpaySimulator | null;
   abc?: AbcSimulator | null;
+  qqpay?: QqpaySimulator | null;
 }
 
 function publicOf(privateKeyPem: string): { publicKeyPem: string } {
@@ -100,6 +106,25 @@ async function wireAbc(gw: Gateway, sim: AbcSimulator, appId: string, ways: read
   await gw.passages.enableWays(appId, 'abcpay', ways);
 }
 
+/** The QQ 钱包 channel form for a sandbox merchant (docs/channels/qqpay.md). */
+function qqpayConfig(sim: QqpaySimulator, c: QqpayMerchantCredentials, apiClientKey: string) {
+  return {
+    params: { mchId: c.mchId, appId: c.appId, opUserId: c.opUserId, apiClientCert: c.apiClientCertPem, tlsCaCert: c.tlsCaCertPem, baseUrl: sim.baseUrl, apiBaseUrl: sim.apiBaseUrl },
+    secrets: { apiKey: c.apiKey, apiClientKey, opUserPassword: c.opUserPassword, appKey: c.appKey },
+  };
+}
+
+async function wireQqpay(gw: Gateway, sim: QqpaySimulator, appId: string, mainAppId: string): Promise<void> {
+  const stored = await storedSecret(gw, [appId, mainAppId], 'qqpay', 'apiClientKey');
+  const apiKey = await storedSecret(gw, [appId, mainAppId], 'qqpay', 'apiKey');
+  const creds = await sim.registerMerchant({ merchantId: DEMO_QQPAY_MCH_ID, name: 'Polypay 演示商户', ...(stored ? publicOf(stored) : { newKey: true }), ...(apiKey ? { apiKey } : {}) });
+  const key = creds.apiClientKeyPem ?? stored;
+  if (!key) throw new Error('the QQ 钱包 sandbox returned no client key');
+  const { params, secrets } = qqpayConfig(sim, creds, key);
+  await gw.tenancy.setChannelConfig(appId, 'qqpay', params, secrets);
+  await gw.passages.enableWays(appId, 'qqpay', QQPAY_WAYS);
+}
+
 /** Wires every running acquirer sandbox; returns the extra apps' credentials (for the start banner). */
 export async function ensureAcquirerDemo(gw: Gateway, sims: AcquirerSandboxes, main: DemoCredentials): Promise<DemoCredentials[]> {
   const apps: DemoCredentials[] = [];
@@ -125,6 +150,13 @@ export async function ensureAcquirerDemo(gw: Gateway, sims: AcquirerSandboxes, m
     await wireAbc(gw, sims.abc, app.appId, ABCPAY_WAYS, main.appId);
     apps.push(app);
   }
+  // QQ_PAY is served by no other channel: the main app takes it, and demo-qqpay has it alone.
+  if (sims.qqpay) {
+    await wireQqpay(gw, sims.qqpay, main.appId, main.appId);
+    const app = await demoApp(gw, main.mchNo, DEMO_QQPAY_APP_ID, 'Demo app (QQ钱包 QPay: QQ_PAY)');
+    await wireQqpay(gw, sims.qqpay, app.appId, main.appId);
+    apps.push(app);
+  }
   return apps;
 }
 
@@ -133,7 +165,7 @@ export async function ensureAcquirerDemo(gw: Gateway, sims: AcquirerSandboxes, m
  * each running simulator registers a fresh merchant and hands back what the channel form needs.
  */
 export function registerAcquirerKeyIssuers(gw: Gateway, sims: AcquirerSandboxes): void {
-  const { shengpay, jdpay, abc } = sims;
+  const { shengpay, jdpay, abc, qqpay } = sims;
   if (shengpay) {
     gw.sandboxKeys.set('shengpay', async () => {
       const c = await shengpay.registerMerchant();
@@ -150,6 +182,12 @@ export function registerAcquirerKeyIssuers(gw: Gateway, sims: AcquirerSandboxes)
     gw.sandboxKeys.set('abcpay', async () => {
       const c = await abc.registerMerchant();
       return { params: { merchantId: c.merchantId, trustpayCert: c.trustpayCertPem, baseUrl: abc.baseUrl }, secrets: { privateKey: c.privateKeyPem as string } };
+    });
+  }
+  if (qqpay) {
+    gw.sandboxKeys.set('qqpay', async () => {
+      const c = await qqpay.registerMerchant();
+      return qqpayConfig(qqpay, c, c.apiClientKeyPem as string);
     });
   }
 }
