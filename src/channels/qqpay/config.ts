@@ -1,6 +1,6 @@
 import { X509Certificate, createHash, createPrivateKey } from 'node:crypto';
 import { ChannelError, type ChannelConfig, type ConfigField } from '../types.ts';
-import { parseChannelBaseUrl, parseTimeoutMs } from '../config-parse.ts';
+import { parseChannelBaseUrl, parsePem, parseTimeoutMs } from '../config-parse.ts';
 import { QPAY_HOSTS } from './protocol.ts';
 
 /** QQ 钱包 configuration of one merchant app (docs/channels/qqpay.md). */
@@ -38,17 +38,7 @@ function misconfigured(field: string, problem: string): ChannelError {
   return new ChannelError('misconfigured', `qqpay config: ${field} ${problem}`);
 }
 
-function pem(field: string, value: string | undefined, check: (text: string) => void): string | undefined {
-  const text = value?.trim();
-  if (!text) return undefined;
-  try {
-    check(text);
-  } catch {
-    // Parse errors can quote key material; never pass them on.
-    throw misconfigured(field, 'is not a valid PEM');
-  }
-  return text;
-}
+const pem = (field: string, value: string | undefined, check: (text: string) => void) => parsePem('qqpay', field, value, check);
 
 export function parseQqpayConfig(config: ChannelConfig): QqpayConfig {
   const { params, secrets } = config;
