@@ -14,6 +14,7 @@ import { registerShengpaySandboxCommands } from './channels/shengpay/simulator/c
 import { registerJdpaySandboxCommands } from './channels/jdpay/simulator/cli.ts';
 import { registerPaypalSandboxCommands } from './channels/paypal/simulator/cli.ts';
 import { registerAbcSandboxCommands } from './channels/abcpay/simulator/cli.ts';
+import { registerQqpaySandboxCommands } from './channels/qqpay/simulator/cli.ts';
 
 const program = new Command('polypay').description('Polypay command line: merchant API calls, a demo notify receiver, admin and sandbox tools');
 
@@ -159,6 +160,7 @@ registerShengpaySandboxCommands(sandbox);
 registerJdpaySandboxCommands(sandbox);
 registerAbcSandboxCommands(sandbox);
 registerPaypalSandboxCommands(sandbox);
+registerQqpaySandboxCommands(sandbox);
 
 program.parseAsync().catch((err) => {
   console.error((err as Error).message);

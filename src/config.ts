@@ -29,7 +29,7 @@ export interface GatewayConfig {
   barTimeoutSeconds: number;
   workerIntervalMs: number;
   logLevel: string;
-  sandbox: { enabled: boolean; port: number; host: string; timeScale: number; alipayPort: number; unionpayPort: number; shengpayPort: number; jdpayPort: number; abcPort: number; paypalPort: number };
+  sandbox: { enabled: boolean; port: number; host: string; timeScale: number; alipayPort: number; unionpayPort: number; shengpayPort: number; jdpayPort: number; abcPort: number; paypalPort: number; qqpayPort: number; qqpayApiPort: number };
   demo: { mchNo?: string; appId?: string; appSecret?: string };
   poolSize: number;
   /** Operator and merchant consoles (docs/console.md). */
@@ -128,6 +128,8 @@ export function loadConfig(env: Source = process.env): GatewayConfig {
       jdpayPort: int('POLYPAY_SANDBOX_JDPAY_PORT', 9222, 0, 65535),
       abcPort: int('POLYPAY_SANDBOX_ABC_PORT', 9223, 0, 65535),
       paypalPort: int('POLYPAY_SANDBOX_PAYPAL_PORT', 9224, 0, 65535),
+      qqpayPort: int('POLYPAY_SANDBOX_QQPAY_PORT', 9225, 0, 65535),
+      qqpayApiPort: int('POLYPAY_SANDBOX_QQPAY_API_PORT', 9226, 0, 65535),
     },
     demo: { mchNo: get('POLYPAY_DEMO_MCH_NO'), appId: get('POLYPAY_DEMO_APP_ID'), appSecret: get('POLYPAY_DEMO_APP_SECRET') },
     poolSize: int('POLYPAY_DB_POOL_SIZE', 10, 1, 200),

@@ -7,6 +7,8 @@ import type { JdpaySimulator } from './channels/jdpay/simulator/index.ts';
 import { JDPAY_WAYS } from './channels/jdpay/protocol.ts';
 import type { AbcSimulator } from './channels/abcpay/simulator/index.ts';
 import { ABCPAY_WAYS } from './channels/abcpay/protocol.ts';
+import type { QqpayMerchantCredentials, QqpaySimulator } from './channels/qqpay/simulator/index.ts';
+import { QQPAY_WAYS } from './channels/qqpay/protocol.ts';
 import { DEMO_WECHAT_APPIDS } from './demo.ts';
 import type { PaypalSimulator } from './channels/paypal/simulator/index.ts';
 import { PAYPAL_WAYS, WEBHOOK_PATH } from './channels/paypal/protocol.ts';
@@ -46,12 +48,15 @@ export const DEMO_PAYPAL_APP_ID = 'demo-paypal';
 export const DEMO_PAYPAL_CLIENT_ID = 'AYPolypayDemoSandboxClient01';
 /** PayPal ways the main demo app takes: PP_PC (no other channel serves it). */
 export const DEMO_MAIN_PAYPAL_WAYS = ['PP_PC'] as const;
+export const DEMO_QQPAY_APP_ID = 'demo-qqpay';
+export const DEMO_QQPAY_MCH_ID = '1790000001';
 
 export interface AcquirerSandboxes {
   shengpay?: ShengpaySimulator | null;
   jdpay?: JdpaySimulator | null;
   abc?: AbcSimulator | null;
   paypal?: PaypalSimulator | null;
+  qqpay?: QqpaySimulator | null;
 }
 
 function publicOf(privateKeyPem: string): { publicKeyPem: string } {
@@ -115,6 +120,25 @@ async function wirePaypal(gw: Gateway, sim: PaypalSimulator, appId: string, ways
   await gw.passages.enableWays(appId, 'paypal', ways);
 }
 
+/** The QQ 钱包 channel form for a sandbox merchant (docs/channels/qqpay.md). */
+function qqpayConfig(sim: QqpaySimulator, c: QqpayMerchantCredentials, apiClientKey: string) {
+  return {
+    params: { mchId: c.mchId, appId: c.appId, opUserId: c.opUserId, apiClientCert: c.apiClientCertPem, tlsCaCert: c.tlsCaCertPem, baseUrl: sim.baseUrl, apiBaseUrl: sim.apiBaseUrl },
+    secrets: { apiKey: c.apiKey, apiClientKey, opUserPassword: c.opUserPassword, appKey: c.appKey },
+  };
+}
+
+async function wireQqpay(gw: Gateway, sim: QqpaySimulator, appId: string, mainAppId: string): Promise<void> {
+  const stored = await storedSecret(gw, [appId, mainAppId], 'qqpay', 'apiClientKey');
+  const apiKey = await storedSecret(gw, [appId, mainAppId], 'qqpay', 'apiKey');
+  const creds = await sim.registerMerchant({ merchantId: DEMO_QQPAY_MCH_ID, name: 'Polypay 演示商户', ...(stored ? publicOf(stored) : { newKey: true }), ...(apiKey ? { apiKey } : {}) });
+  const key = creds.apiClientKeyPem ?? stored;
+  if (!key) throw new Error('the QQ 钱包 sandbox returned no client key');
+  const { params, secrets } = qqpayConfig(sim, creds, key);
+  await gw.tenancy.setChannelConfig(appId, 'qqpay', params, secrets);
+  await gw.passages.enableWays(appId, 'qqpay', QQPAY_WAYS);
+}
+
 /** Wires every running acquirer sandbox; returns the extra apps' credentials (for the start banner). */
 export async function ensureAcquirerDemo(gw: Gateway, sims: AcquirerSandboxes, main: DemoCredentials): Promise<DemoCredentials[]> {
   const apps: DemoCredentials[] = [];
@@ -146,6 +170,13 @@ export async function ensureAcquirerDemo(gw: Gateway, sims: AcquirerSandboxes, m
     await wirePaypal(gw, sims.paypal, app.appId, PAYPAL_WAYS);
     apps.push(app);
   }
+  // QQ_PAY is served by no other channel: the main app takes it, and demo-qqpay has it alone.
+  if (sims.qqpay) {
+    await wireQqpay(gw, sims.qqpay, main.appId, main.appId);
+    const app = await demoApp(gw, main.mchNo, DEMO_QQPAY_APP_ID, 'Demo app (QQ钱包 QPay: QQ_PAY)');
+    await wireQqpay(gw, sims.qqpay, app.appId, main.appId);
+    apps.push(app);
+  }
   return apps;
 }
 
@@ -154,7 +185,7 @@ export async function ensureAcquirerDemo(gw: Gateway, sims: AcquirerSandboxes, m
  * each running simulator registers a fresh merchant and hands back what the channel form needs.
  */
 export function registerAcquirerKeyIssuers(gw: Gateway, sims: AcquirerSandboxes): void {
-  const { shengpay, jdpay, abc, paypal } = sims;
+  const { shengpay, jdpay, abc, paypal, qqpay } = sims;
   if (shengpay) {
     gw.sandboxKeys.set('shengpay', async () => {
       const c = await shengpay.registerMerchant();
@@ -177,6 +208,12 @@ export function registerAcquirerKeyIssuers(gw: Gateway, sims: AcquirerSandboxes)
     gw.sandboxKeys.set('paypal', async () => {
       const c = paypal.registerApp({ webhookUrl: `${gw.config.publicUrl}${WEBHOOK_PATH}` });
       return { params: { clientId: c.clientId, webhookId: c.webhookId, baseUrl: c.baseUrl, certHosts: c.certHost, certCa: c.certCa }, secrets: { clientSecret: c.clientSecret } };
+    });
+  }
+  if (qqpay) {
+    gw.sandboxKeys.set('qqpay', async () => {
+      const c = await qqpay.registerMerchant();
+      return qqpayConfig(qqpay, c, c.apiClientKeyPem as string);
     });
   }
 }

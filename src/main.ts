@@ -13,6 +13,7 @@ import { ensureConsoleAccounts } from './console/bootstrap.ts';
 import { registerSandboxKeyIssuers } from './console/sandbox-keys.ts';
 import { startShengpaySimulator, type ShengpaySimulator } from './channels/shengpay/simulator/index.ts';
 import { startJdpaySimulator, type JdpaySimulator } from './channels/jdpay/simulator/index.ts';
+import { startQqpaySimulator, type QqpaySimulator } from './channels/qqpay/simulator/index.ts';
 import { startAbcSimulator, type AbcSimulator } from './channels/abcpay/simulator/index.ts';
 import { ensureAcquirerDemo, registerAcquirerKeyIssuers } from './demo-acquirers.ts';
 import { startPaypalSimulator, type PaypalSimulator } from './channels/paypal/simulator/index.ts';
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
   let jdpay: JdpaySimulator | null = null;
   let abc: AbcSimulator | null = null;
   let paypal: PaypalSimulator | null = null;
+  let qqpay: QqpaySimulator | null = null;
   if (config.sandbox.enabled) {
     const dir = join(config.dataDir, 'sandbox');
     mkdirSync(dir, { recursive: true });
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
     jdpay = await startJdpaySimulator({ port: config.sandbox.jdpayPort, host: config.sandbox.host, timeScale: config.sandbox.timeScale, stateFile: join(dir, 'jdpay.json'), logger: log.child({ svc: 'sandbox-jdpay' }) });
     abc = await startAbcSimulator({ port: config.sandbox.abcPort, host: config.sandbox.host, timeScale: config.sandbox.timeScale, stateFile: join(dir, 'abc.json'), logger: log.child({ svc: 'sandbox-abc' }) });
     paypal = await startPaypalSimulator({ port: config.sandbox.paypalPort, host: config.sandbox.host, timeScale: config.sandbox.timeScale, stateFile: join(dir, 'paypal.json'), logger: log.child({ svc: 'sandbox-paypal' }) });
+    qqpay = await startQqpaySimulator({ port: config.sandbox.qqpayPort, apiPort: config.sandbox.qqpayApiPort, host: config.sandbox.host, timeScale: config.sandbox.timeScale, stateFile: join(dir, 'qqpay.json'), logger: log.child({ svc: 'sandbox-qqpay' }) });
   }
   const gw = await createGateway(config, { logger: log });
   const demo = await ensureDemoMerchant(gw, wechat, alipay, unionpay);
@@ -61,8 +64,9 @@ async function main(): Promise<void> {
   if (jdpay) gw.sandboxPages.push({ name: '京东支付 JD Pay', url: `${jdpay.baseUrl}/sandbox/` });
   if (abc) gw.sandboxPages.push({ name: '农业银行 ABC', url: `${abc.baseUrl}/sandbox/` });
   if (paypal) gw.sandboxPages.push({ name: 'PayPal', url: `${paypal.baseUrl}/sandbox/` });
+  if (qqpay) gw.sandboxPages.push({ name: 'QQ钱包 QPay', url: `${qqpay.baseUrl}/sandbox/` });
   registerSandboxKeyIssuers(gw, { wechat, alipay });
-  registerAcquirerKeyIssuers(gw, { shengpay, jdpay, abc, paypal });
+  registerAcquirerKeyIssuers(gw, { shengpay, jdpay, abc, paypal, qqpay });
   const url = await gw.start();
   const stopAlipayTokenUpkeep = startAppAuthRefresher(gw);
   printBanner({ url, config, demo, sandboxUrl: wechat?.baseUrl ?? null, alipaySandboxUrl: alipay?.baseUrl ?? null, unionpaySandboxUrl: unionpay?.baseUrl ?? null, consoleLogins });
@@ -72,13 +76,15 @@ async function main(): Promise<void> {
     process.stdout.write(`WeChat Pay API v2 demo app (same merchant): POLYPAY_APP_ID=${v2.appId} POLYPAY_APP_SECRET=${v2.appSecret}\n`);
   }
   // Acquirer sandboxes (盛付通 …): the main app gets their configuration and the ways nobody else serves; one app each serves all of them.
-  for (const app of await ensureAcquirerDemo(gw, { shengpay, jdpay, abc, paypal }, demo)) {
+  for (const app of await ensureAcquirerDemo(gw, { shengpay, jdpay, abc, paypal, qqpay }, demo)) {
     process.stdout.write(`${app.appId} demo app (same merchant): POLYPAY_APP_ID=${app.appId} POLYPAY_APP_SECRET=${app.appSecret}\n`);
   }
   if (shengpay) process.stdout.write(`Shengpay simulator at ${shengpay.baseUrl}/sandbox/ — with demo-shengpay's credentials: pay create --way WX_NATIVE --amount 100 …, then: npm run cli -- sandbox shengpay pay <payData>\n`);
   if (jdpay) process.stdout.write(`JD Pay simulator at ${jdpay.baseUrl}/sandbox/ — first payment: pay create --way JD_QR --amount 100 …, then: npm run cli -- sandbox jdpay pay <payData>\n`);
   if (paypal) process.stdout.write(`PayPal simulator at ${paypal.baseUrl}/sandbox/ — pay create --way PP_PC --amount 1000 --currency usd --return-url …, then open the payData link and approve (or: npm run cli -- sandbox paypal approve <payData>)\n`);
   if (abc) process.stdout.write(`ABC simulator at ${abc.baseUrl}/sandbox/ — with demo-abc's credentials: pay create --way QR_CASHIER --amount 100 …, then: npm run cli -- sandbox abc pay <payData> --wallet WECHAT\n`);
+
+  if (qqpay) process.stdout.write(`QQ钱包 simulator at ${qqpay.baseUrl}/sandbox/ — first payment: pay create --way QQ_PAY --amount 100 …, then: npm run cli -- sandbox qqpay pay <payData> (MICROPAY codes: sandbox qqpay codes)\n`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -94,6 +100,7 @@ async function main(): Promise<void> {
     await jdpay?.close();
     await abc?.close();
     await paypal?.close();
+    await qqpay?.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -25,3 +25,15 @@ export function parseTimeoutMs(channel: string, raw: string | undefined): number
   if (!Number.isSafeInteger(n) || n < 100 || n > 120_000) throw new ChannelError('misconfigured', `${channel} config: timeoutMs must be an integer 100 … 120000`);
   return n;
 }
+
+/** An optional PEM value, checked by `check` (which throws on anything unreadable); never quotes the parse error, which can hold key material. */
+export function parsePem(channel: string, field: string, value: string | undefined, check: (text: string) => void): string | undefined {
+  const text = value?.trim();
+  if (!text) return undefined;
+  try {
+    check(text);
+  } catch {
+    throw new ChannelError('misconfigured', `${channel} config: ${field} is not a valid PEM`);
+  }
+  return text;
+}

@@ -7,5 +7,7 @@ import { jdpayDescriptor } from './jdpay/index.ts';
 import { abcpayDescriptor } from './abcpay/index.ts';
 import { paypalDescriptor } from './paypal/index.ts';
 
+import { qqpayDescriptor } from './qqpay/index.ts';
+
 /** The one list of installed channels (one folder each). A new channel is one more line here. */
-export const CHANNELS: readonly ChannelDescriptor[] = [wechatPayDescriptor, alipayDescriptor, unionPayDescriptor, shengpayDescriptor, jdpayDescriptor, abcpayDescriptor, paypalDescriptor];
+export const CHANNELS: readonly ChannelDescriptor[] = [wechatPayDescriptor, alipayDescriptor, unionPayDescriptor, shengpayDescriptor, jdpayDescriptor, abcpayDescriptor, paypalDescriptor, qqpayDescriptor];

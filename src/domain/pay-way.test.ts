@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { barWayForCode, concreteWay, isWayCode } from './pay-way.ts';
+import { barWayForCode, concreteWay, isBarCodeOrder, isWayCode } from './pay-way.ts';
 
 test('AUTO_BAR resolves the payer code by prefix and length', () => {
   assert.equal(barWayForCode('134567890123456789'), 'WX_BAR');
@@ -28,4 +28,14 @@ test('generic WX and ALI become one concrete product, first match wins', () => {
     assert.equal(concreteWay(way, { identifiedPayer: false, returnUrl: 'https://m.shop/x' }), browser);
     assert.equal(concreteWay(way, { identifiedPayer: false, returnUrl: null }), qr);
   }
+});
+
+test('bar-code orders: the *_BAR ways, and QQ_PAY only as MICROPAY (tradeType, or an authCode without a tradeType)', () => {
+  assert.equal(isBarCodeOrder('WX_BAR', null), true);
+  assert.equal(isBarCodeOrder('QQ_PAY', null), false);
+  assert.equal(isBarCodeOrder('QQ_PAY', '{"tradeType":"MICROPAY","authCode":"910000000000000001"}'), true);
+  assert.equal(isBarCodeOrder('QQ_PAY', { authCode: '910000000000000001' }), true);
+  assert.equal(isBarCodeOrder('QQ_PAY', '{"tradeType":"JSAPI"}'), false);
+  assert.equal(isBarCodeOrder('QQ_PAY', 'not json'), false);
+  assert.equal(isBarCodeOrder('WX_NATIVE', '{"authCode":"134567890123456789"}'), false);
 });

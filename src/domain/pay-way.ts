@@ -59,6 +59,26 @@ export function isPayDataType(value: unknown): value is PayDataType {
 export const BAR_WAYS: ReadonlySet<WayCode> = new Set(['WX_BAR', 'ALI_BAR', 'YSF_BAR', 'UP_BAR']);
 
 /**
+ * Whether an order is bar-code pay: a bar-code way, or QQ_PAY with trade type MICROPAY (QQ 钱包
+ * has one way for every trade type; channelExtra `tradeType` or the payer's `authCode` picks it).
+ */
+export function isBarCodeOrder(way: string, channelExtra: Record<string, unknown> | string | null | undefined): boolean {
+  if (BAR_WAYS.has(way as WayCode)) return true;
+  if (way !== 'QQ_PAY' || !channelExtra) return false;
+  let extra: unknown = channelExtra;
+  if (typeof channelExtra === 'string') {
+    try {
+      extra = JSON.parse(channelExtra);
+    } catch {
+      return false;
+    }
+  }
+  if (typeof extra !== 'object' || extra === null) return false;
+  const e = extra as Record<string, unknown>;
+  return e.tradeType === 'MICROPAY' || (e.tradeType === undefined && (typeof e.authCode === 'string' || typeof e.auth_code === 'string'));
+}
+
+/**
  * AUTO_BAR: which bar-code way a payer's code belongs to, by its published prefixes
  * (jeepay.md §3.5): WeChat 18 digits 10–15; Alipay 16–24 digits 25–30; UnionPay/云闪付 19 digits 62.
  */

@@ -1,7 +1,7 @@
 import type { Db, Queryable } from '../db/db.ts';
 import type { Logger, PaymentStatus, RefundStatus } from '../channels/types.ts';
 import { PayState, RefundState } from '../domain/order-states.ts';
-import { BAR_WAYS, type WayCode } from '../domain/pay-way.ts';
+import { isBarCodeOrder } from '../domain/pay-way.ts';
 import type { NotificationService } from './notifications.ts';
 import type { OrderWatch } from './order-watch.ts';
 import {
@@ -193,7 +193,7 @@ function decidePayment(order: PayOrderRow, status: PaymentStatus): PaymentStep {
       // A bar-code payment the channel closed while the payer was authorising it was reversed
       // (撤销): Alipay's query reports a cancelled trade as TRADE_CLOSED, and a query racing our
       // own reverse must not record it as merely closed (found under load by test/e2e/bar-code).
-      const reversed = status.status === 'REVOKED' || (status.status === 'CLOSED' && BAR_WAYS.has(order.way_code as WayCode));
+      const reversed = status.status === 'REVOKED' || (status.status === 'CLOSED' && isBarCodeOrder(order.way_code, order.channel_extra));
       const to = status.status === 'FAIL' ? PayState.FAIL : reversed && order.state === PayState.PAYING ? PayState.REVOKED : PayState.CLOSED;
       return { kind: 'move', to, patch: { next_check_at: null, err_code: status.errCode ?? order.err_code, err_msg: status.errMsg ?? order.err_msg }, detail: {}, notify: false, late: false };
     }

@@ -4,7 +4,7 @@ import { ApiError } from '../domain/errors.ts';
 import { newOrderId } from '../domain/ids.ts';
 import { parseCurrency } from '../domain/money.ts';
 import { PayState } from '../domain/order-states.ts';
-import { BAR_WAYS, PAYER_KEYS, barWayForCode, concreteWay, isPayDataType, type WayCode } from '../domain/pay-way.ts';
+import { BAR_WAYS, PAYER_KEYS, barWayForCode, concreteWay, isBarCodeOrder, isPayDataType, type WayCode } from '../domain/pay-way.ts';
 import { ChannelError, type ChannelContext, type CreatePaymentResult, type Logger, type PayChannel, type PayOrderInput } from '../channels/types.ts';
 import type { MerchantApp, TenancyService } from './tenancy.ts';
 import type { PassageService } from './passages.ts';
@@ -118,7 +118,7 @@ export class PayOrderService {
       const fault = result instanceof ChannelError ? result.kind : null;
       if (fault && isChannelFault(fault)) d.passages.breakers.failure(passage.passageId, `${fault}: ${(result as ChannelError).message}`);
       else d.passages.breakers.success(passage.passageId);
-      if (fault && mayFailOver(fault, BAR_WAYS.has(way))) {
+      if (fault && mayFailOver(fault, isBarCodeOrder(way, extra))) {
         const next = await route.next();
         const moved = next ? await this.#reroute(order, next.passage, next.decision, result as ChannelError) : null;
         if (next && moved) {
@@ -192,7 +192,7 @@ export class PayOrderService {
 
   async #transitionAfterCreate(order: PayOrderRow, result: CreatePaymentResult | ChannelError): Promise<PayOrderRow | null> {
     const d = this.#d;
-    const schedule = BAR_WAYS.has(order.way_code as WayCode) ? d.barPollSchedule : d.querySchedule;
+    const schedule = isBarCodeOrder(order.way_code, order.channel_extra) ? d.barPollSchedule : d.querySchedule;
     const firstCheck = new Date(Date.now() + (schedule[0] ?? 10) * 1000);
     if (result instanceof ChannelError) {
       const unknownOutcome = result.kind === 'timeout' || result.kind === 'system' || result.kind === 'bad_signature' || result.kind === 'protocol' || result.kind === 'mismatch';

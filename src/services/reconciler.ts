@@ -2,7 +2,7 @@ import type { Db } from '../db/db.ts';
 import type { Logger } from '../channels/types.ts';
 import { PayState, RefundState } from '../domain/order-states.ts';
 import { ApiError } from '../domain/errors.ts';
-import { BAR_WAYS, type WayCode } from '../domain/pay-way.ts';
+import { isBarCodeOrder } from '../domain/pay-way.ts';
 import type { PayOrderService } from './pay-orders.ts';
 import type { RefundService } from './refunds.ts';
 import type { PayOrderRow, RefundOrderRow } from './order-store.ts';
@@ -70,7 +70,7 @@ export class Reconciler {
       let order = await d.payOrders.syncWithChannel(claimed, 'reconcile');
       if (order.state !== PayState.INIT && order.state !== PayState.PAYING) return;
       const now = Date.now();
-      const bar = BAR_WAYS.has(order.way_code as WayCode);
+      const bar = isBarCodeOrder(order.way_code, order.channel_extra);
       if (bar && order.state === PayState.PAYING && now - order.created_at.getTime() >= d.barTimeoutSeconds * 1000) {
         order = await d.payOrders.reverseOrder(order);
         if (order.state !== PayState.INIT && order.state !== PayState.PAYING) return;

@@ -2,6 +2,7 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { createPrivateKey, createPublicKey, generateKeyPair, randomBytes, webcrypto } from 'node:crypto';
+import { isIP } from 'node:net';
 import { promisify } from 'node:util';
 
 /**
@@ -56,8 +57,8 @@ export interface IssueOptions {
   serialNumber?: string;
   notBefore?: Date;
   notAfter?: Date;
-  /** subjectAltName entries of a TLS server certificate (a leaf's key usage then also allows key encipherment). */
-  altNames?: { ips?: readonly string[]; dns?: readonly string[] };
+  /** Subject alternative names of a TLS server certificate (IP addresses or host names); its key usage then also allows key encipherment. */
+  altNames?: readonly string[];
 }
 
 /** One certificate (PEM). Validity defaults to yesterday … five years (CAs: ten). */
@@ -76,8 +77,8 @@ export async function issueCertificate(o: IssueOptions): Promise<string> {
       ? [new x509.BasicConstraintsExtension(true, undefined, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true)]
       : [
           new x509.BasicConstraintsExtension(false, undefined, true),
-          new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | (o.altNames ? x509.KeyUsageFlags.keyEncipherment : x509.KeyUsageFlags.nonRepudiation), true),
-          ...(o.altNames ? [new x509.SubjectAlternativeNameExtension([...(o.altNames.ips ?? []).map((value) => ({ type: 'ip' as const, value })), ...(o.altNames.dns ?? []).map((value) => ({ type: 'dns' as const, value }))])] : []),
+          new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | (o.altNames?.length ? x509.KeyUsageFlags.keyEncipherment : x509.KeyUsageFlags.nonRepudiation), true),
+          ...(o.altNames?.length ? [new x509.SubjectAlternativeNameExtension(o.altNames.map((n) => (isIP(n) ? { type: 'ip' as const, value: n } : { type: 'dns' as const, value: n })))] : []),
         ],
   });
   return cert.toString('pem');

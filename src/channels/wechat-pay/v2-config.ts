@@ -1,5 +1,6 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import type { ChannelConfig, ConfigField } from '../types.ts';
+import { parsePem } from '../config-parse.ts';
 import { misconfigured, optionalIdent, parseBaseUrl, requiredIdent } from './config.ts';
 import { parseSpConfig, type WechatSpConfig } from './sp-config.ts';
 import { V2_SIGN_TYPES, isV2SignType, type V2SignType } from './v2-sign.ts';
@@ -43,17 +44,7 @@ export function apiVersionOf(config: ChannelConfig): ApiVersion {
   return v;
 }
 
-function pem(field: string, value: string | undefined, check: (text: string) => void): string | undefined {
-  const text = value?.trim();
-  if (!text) return undefined;
-  try {
-    check(text);
-  } catch {
-    // The parse error text can quote key material; never pass it on.
-    throw misconfigured(field, 'is not a valid PEM');
-  }
-  return text;
-}
+const pem = (field: string, value: string | undefined, check: (text: string) => void) => parsePem('wxpay', field, value, check);
 
 export function parseWechatPayV2Config(config: ChannelConfig): WechatPayV2Config {
   const { params, secrets } = config;

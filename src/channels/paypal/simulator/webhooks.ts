@@ -20,7 +20,7 @@ export async function generatePaypalKeys(): Promise<PaypalKeys> {
   const signing = await generateRsaPair();
   const tls = await generateRsaPair();
   const signingCertPem = await issueCertificate({ subject: 'C=US, O=Polypay sandbox PayPal, CN=messageverificationcerts.sandbox.polypay', subjectPublicKeyPem: signing.publicKeyPem, issuerPrivateKeyPem: signing.privateKeyPem, ca: false });
-  const tlsCertPem = await issueCertificate({ subject: 'C=US, O=Polypay sandbox PayPal, CN=localhost', subjectPublicKeyPem: tls.publicKeyPem, issuerPrivateKeyPem: tls.privateKeyPem, ca: false, altNames: { ips: ['127.0.0.1', '::1'], dns: ['localhost'] } });
+  const tlsCertPem = await issueCertificate({ subject: 'C=US, O=Polypay sandbox PayPal, CN=localhost', subjectPublicKeyPem: tls.publicKeyPem, issuerPrivateKeyPem: tls.privateKeyPem, ca: false, altNames: ['127.0.0.1', '::1', 'localhost'] });
   return { signingKeyPem: signing.privateKeyPem, signingCertPem, tlsKeyPem: tls.privateKeyPem, tlsCertPem, certId: `CERT-360caa42-${paypalId(8).toLowerCase()}` };
 }
 

@@ -3,7 +3,7 @@ import { SimRefusal, type TradeRecord, type Wallet } from './types.ts';
 
 /**
  * Bar-code pay (付款码) in the acquirer sandboxes: which wallet a payer's code belongs to (by
- * the published prefixes, jeepay.md §3.5) and the sandbox's magic outcomes, chosen by the
+ * the published prefixes, jeepay.md §3.5; QQ 钱包: 18 digits starting 91, docs/channels/qqpay.md) and the sandbox's magic outcomes, chosen by the
  * code's last four digits so that every wallet's code format can carry them:
  *
  *   …9991  the payer enters a password; paid after passwordDelayMs / timeScale
@@ -19,6 +19,7 @@ export function walletOfCode(code: string): Wallet | undefined {
   if (/^1[0-5]\d{16}$/.test(code)) return 'WECHAT';
   if (/^(2[5-9]|30)\d{14,22}$/.test(code)) return 'ALIPAY';
   if (/^62\d{17}$/.test(code)) return 'UNIONPAY';
+  if (/^91\d{16}$/.test(code)) return 'QQ';
   return undefined;
 }
 
