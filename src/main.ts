@@ -67,23 +67,22 @@ async function main(): Promise<void> {
   if (qqpay) gw.sandboxPages.push({ name: 'QQ钱包 QPay', url: `${qqpay.baseUrl}/sandbox/` });
   registerSandboxKeyIssuers(gw, { wechat, alipay });
   registerAcquirerKeyIssuers(gw, { shengpay, jdpay, abc, paypal, qqpay });
+  // Every demo app is wired before the gateway listens: a merchant's first request must find them all.
+  // A second demo app on WeChat Pay API v2 (XML, mutual TLS refunds, Native 模式一 product VIP001), see docs/configuration.md.
+  const v2 = wechat ? await ensureWechatV2DemoApp(gw, wechat, demo.mchNo) : null;
+  // Acquirer and other sandboxes (盛付通 …): the main app gets their configuration and the ways nobody else serves; one app each serves all of them.
+  const extraApps = await ensureAcquirerDemo(gw, { shengpay, jdpay, abc, paypal, qqpay }, demo);
   const url = await gw.start();
   const stopAlipayTokenUpkeep = startAppAuthRefresher(gw);
   printBanner({ url, config, demo, sandboxUrl: wechat?.baseUrl ?? null, alipaySandboxUrl: alipay?.baseUrl ?? null, unionpaySandboxUrl: unionpay?.baseUrl ?? null, consoleLogins });
-  // A second demo app on WeChat Pay API v2 (XML, mutual TLS refunds, Native 模式一 product VIP001), see docs/configuration.md.
-  if (wechat) {
-    const v2 = await ensureWechatV2DemoApp(gw, wechat, demo.mchNo);
-    process.stdout.write(`WeChat Pay API v2 demo app (same merchant): POLYPAY_APP_ID=${v2.appId} POLYPAY_APP_SECRET=${v2.appSecret}\n`);
-  }
-  // Acquirer sandboxes (盛付通 …): the main app gets their configuration and the ways nobody else serves; one app each serves all of them.
-  for (const app of await ensureAcquirerDemo(gw, { shengpay, jdpay, abc, paypal, qqpay }, demo)) {
+  if (v2) process.stdout.write(`WeChat Pay API v2 demo app (same merchant): POLYPAY_APP_ID=${v2.appId} POLYPAY_APP_SECRET=${v2.appSecret}\n`);
+  for (const app of extraApps) {
     process.stdout.write(`${app.appId} demo app (same merchant): POLYPAY_APP_ID=${app.appId} POLYPAY_APP_SECRET=${app.appSecret}\n`);
   }
   if (shengpay) process.stdout.write(`Shengpay simulator at ${shengpay.baseUrl}/sandbox/ — with demo-shengpay's credentials: pay create --way WX_NATIVE --amount 100 …, then: npm run cli -- sandbox shengpay pay <payData>\n`);
   if (jdpay) process.stdout.write(`JD Pay simulator at ${jdpay.baseUrl}/sandbox/ — first payment: pay create --way JD_QR --amount 100 …, then: npm run cli -- sandbox jdpay pay <payData>\n`);
   if (paypal) process.stdout.write(`PayPal simulator at ${paypal.baseUrl}/sandbox/ — pay create --way PP_PC --amount 1000 --currency usd --return-url …, then open the payData link and approve (or: npm run cli -- sandbox paypal approve <payData>)\n`);
   if (abc) process.stdout.write(`ABC simulator at ${abc.baseUrl}/sandbox/ — with demo-abc's credentials: pay create --way QR_CASHIER --amount 100 …, then: npm run cli -- sandbox abc pay <payData> --wallet WECHAT\n`);
-
   if (qqpay) process.stdout.write(`QQ钱包 simulator at ${qqpay.baseUrl}/sandbox/ — first payment: pay create --way QQ_PAY --amount 100 …, then: npm run cli -- sandbox qqpay pay <payData> (MICROPAY codes: sandbox qqpay codes)\n`);
 
   let stopping = false;
