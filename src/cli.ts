@@ -13,6 +13,7 @@ import { registerUnionPaySandboxCommands } from './channels/unionpay/simulator/c
 import { registerShengpaySandboxCommands } from './channels/shengpay/simulator/cli.ts';
 import { registerJdpaySandboxCommands } from './channels/jdpay/simulator/cli.ts';
 import { registerAbcSandboxCommands } from './channels/abcpay/simulator/cli.ts';
+import { registerIcbcSandboxCommands } from './channels/icbc/simulator/cli.ts';
 
 const program = new Command('polypay').description('Polypay command line: merchant API calls, a demo notify receiver, admin and sandbox tools');
 
@@ -155,6 +156,7 @@ registerUnionPaySandboxCommands(sandbox);
 registerShengpaySandboxCommands(sandbox);
 registerJdpaySandboxCommands(sandbox);
 registerAbcSandboxCommands(sandbox);
+registerIcbcSandboxCommands(sandbox);
 
 program.parseAsync().catch((err) => {
   console.error((err as Error).message);

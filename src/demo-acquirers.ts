@@ -7,6 +7,8 @@ import type { JdpaySimulator } from './channels/jdpay/simulator/index.ts';
 import { JDPAY_WAYS } from './channels/jdpay/protocol.ts';
 import type { AbcSimulator } from './channels/abcpay/simulator/index.ts';
 import { ABCPAY_WAYS } from './channels/abcpay/protocol.ts';
+import type { IcbcSimulator } from './channels/icbc/simulator/index.ts';
+import { ICBC_WAYS } from './channels/icbc/protocol.ts';
 import { DEMO_WECHAT_APPIDS } from './demo.ts';
 
 /**
@@ -40,10 +42,16 @@ export const DEMO_ABC_MERCHANT = '103881636900016';
 /** ABC ways the main demo app takes from ABC: 掌银 (QR_CASHIER and the QR ways stay with the cashier, WeChat, Alipay and UnionPay there). */
 export const DEMO_MAIN_ABC_WAYS = ['ABC_APP'] as const;
 
+export const DEMO_ICBC_APP_ID = 'demo-icbc';
+export const DEMO_ICBC_MERCHANT = '020000100001';
+/** ICBC ways the main demo app takes from ICBC: ICBC_APP (no other channel serves it). */
+export const DEMO_MAIN_ICBC_WAYS = ICBC_WAYS;
+
 export interface AcquirerSandboxes {
   shengpay?: ShengpaySimulator | null;
   jdpay?: JdpaySimulator | null;
   abc?: AbcSimulator | null;
+  icbc?: IcbcSimulator | null;
 }
 
 function publicOf(privateKeyPem: string): { publicKeyPem: string } {
@@ -100,6 +108,15 @@ async function wireAbc(gw: Gateway, sim: AbcSimulator, appId: string, ways: read
   await gw.passages.enableWays(appId, 'abcpay', ways);
 }
 
+async function wireIcbc(gw: Gateway, sim: IcbcSimulator, appId: string, ways: readonly string[], mainAppId: string): Promise<void> {
+  const stored = await storedSecret(gw, [appId, mainAppId], 'icbc', 'privateKey');
+  const creds = await sim.registerMerchant({ merchantId: DEMO_ICBC_MERCHANT, name: 'Polypay 演示商户', ...(stored ? publicOf(stored) : { newKey: true }) });
+  const privateKey = creds.privateKeyPem ?? stored;
+  if (!privateKey) throw new Error('the ICBC sandbox returned no merchant key');
+  await gw.tenancy.setChannelConfig(appId, 'icbc', { appId: creds.appId, merId: creds.merId, icbcPublicKey: creds.icbcPublicKeyPem, baseUrl: sim.baseUrl }, { privateKey });
+  await gw.passages.enableWays(appId, 'icbc', ways);
+}
+
 /** Wires every running acquirer sandbox; returns the extra apps' credentials (for the start banner). */
 export async function ensureAcquirerDemo(gw: Gateway, sims: AcquirerSandboxes, main: DemoCredentials): Promise<DemoCredentials[]> {
   const apps: DemoCredentials[] = [];
@@ -125,6 +142,12 @@ export async function ensureAcquirerDemo(gw: Gateway, sims: AcquirerSandboxes, m
     await wireAbc(gw, sims.abc, app.appId, ABCPAY_WAYS, main.appId);
     apps.push(app);
   }
+  if (sims.icbc) {
+    await wireIcbc(gw, sims.icbc, main.appId, DEMO_MAIN_ICBC_WAYS, main.appId);
+    const app = await demoApp(gw, main.mchNo, DEMO_ICBC_APP_ID, 'Demo app (工商银行 ICBC: every way)');
+    await wireIcbc(gw, sims.icbc, app.appId, ICBC_WAYS, main.appId);
+    apps.push(app);
+  }
   return apps;
 }
 
@@ -133,7 +156,7 @@ export async function ensureAcquirerDemo(gw: Gateway, sims: AcquirerSandboxes, m
  * each running simulator registers a fresh merchant and hands back what the channel form needs.
  */
 export function registerAcquirerKeyIssuers(gw: Gateway, sims: AcquirerSandboxes): void {
-  const { shengpay, jdpay, abc } = sims;
+  const { shengpay, jdpay, abc, icbc } = sims;
   if (shengpay) {
     gw.sandboxKeys.set('shengpay', async () => {
       const c = await shengpay.registerMerchant();
@@ -150,6 +173,12 @@ export function registerAcquirerKeyIssuers(gw: Gateway, sims: AcquirerSandboxes)
     gw.sandboxKeys.set('abcpay', async () => {
       const c = await abc.registerMerchant();
       return { params: { merchantId: c.merchantId, trustpayCert: c.trustpayCertPem, baseUrl: abc.baseUrl }, secrets: { privateKey: c.privateKeyPem as string } };
+    });
+  }
+  if (icbc) {
+    gw.sandboxKeys.set('icbc', async () => {
+      const c = await icbc.registerMerchant();
+      return { params: { appId: c.appId, merId: c.merId, icbcPublicKey: c.icbcPublicKeyPem, baseUrl: icbc.baseUrl }, secrets: { privateKey: c.privateKeyPem as string } };
     });
   }
 }

@@ -5,6 +5,7 @@ import { unionPayDescriptor } from './unionpay/index.ts';
 import { shengpayDescriptor } from './shengpay/index.ts';
 import { jdpayDescriptor } from './jdpay/index.ts';
 import { abcpayDescriptor } from './abcpay/index.ts';
+import { icbcDescriptor } from './icbc/index.ts';
 
 /** The one list of installed channels (one folder each). A new channel is one more line here. */
-export const CHANNELS: readonly ChannelDescriptor[] = [wechatPayDescriptor, alipayDescriptor, unionPayDescriptor, shengpayDescriptor, jdpayDescriptor, abcpayDescriptor];
+export const CHANNELS: readonly ChannelDescriptor[] = [wechatPayDescriptor, alipayDescriptor, unionPayDescriptor, shengpayDescriptor, jdpayDescriptor, abcpayDescriptor, icbcDescriptor];

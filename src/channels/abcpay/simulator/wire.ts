@@ -38,7 +38,7 @@ export function orderFields(t: TradeRecord): Record<string, string> {
     OrderAmount: yuan(t.amount),
     Status: orderStatusOf(t),
     TrxID: t.tradeNo,
-    ...(t.paidAt !== undefined ? { PayTime: compactChinaTime(t.paidAt), PayChannel: PAY_CHANNEL[t.paidWith ?? 'ABC'], PayerID: t.payer ?? '' } : {}),
+    ...(t.paidAt !== undefined ? { PayTime: compactChinaTime(t.paidAt), PayChannel: PAY_CHANNEL[(t.paidWith ?? 'ABC') as keyof typeof PAY_CHANNEL], PayerID: t.payer ?? '' } : {}),
   };
 }
 

@@ -149,6 +149,7 @@ export const SANDBOX_PAYER: Record<Wallet, string> = {
   UNIONPAY: 'up_sandbox_payer_0001',
   JD: 'jd_sandbox_payer_0001',
   ABC: 'abc_sandbox_payer_0001',
+  ICBC: 'icbc_sandbox_payer_0001',
 };
 
 /** The payer pays with a wallet the trade accepts (the first one unless named). */
