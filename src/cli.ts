@@ -14,6 +14,7 @@ import { registerShengpaySandboxCommands } from './channels/shengpay/simulator/c
 import { registerJdpaySandboxCommands } from './channels/jdpay/simulator/cli.ts';
 import { registerAbcSandboxCommands } from './channels/abcpay/simulator/cli.ts';
 import { registerIcbcSandboxCommands } from './channels/icbc/simulator/cli.ts';
+import { registerXinlianSandboxCommands } from './channels/xinlian/simulator/cli.ts';
 
 const program = new Command('polypay').description('Polypay command line: merchant API calls, a demo notify receiver, admin and sandbox tools');
 
@@ -157,6 +158,7 @@ registerShengpaySandboxCommands(sandbox);
 registerJdpaySandboxCommands(sandbox);
 registerAbcSandboxCommands(sandbox);
 registerIcbcSandboxCommands(sandbox);
+registerXinlianSandboxCommands(sandbox);
 
 program.parseAsync().catch((err) => {
   console.error((err as Error).message);

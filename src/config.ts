@@ -29,7 +29,7 @@ export interface GatewayConfig {
   barTimeoutSeconds: number;
   workerIntervalMs: number;
   logLevel: string;
-  sandbox: { enabled: boolean; port: number; host: string; timeScale: number; alipayPort: number; unionpayPort: number; shengpayPort: number; jdpayPort: number; abcPort: number; icbcPort: number };
+  sandbox: { enabled: boolean; port: number; host: string; timeScale: number; alipayPort: number; unionpayPort: number; shengpayPort: number; jdpayPort: number; abcPort: number; icbcPort: number; xinlianPort: number };
   demo: { mchNo?: string; appId?: string; appSecret?: string };
   poolSize: number;
   /** Operator and merchant consoles (docs/console.md). */
@@ -128,6 +128,7 @@ export function loadConfig(env: Source = process.env): GatewayConfig {
       jdpayPort: int('POLYPAY_SANDBOX_JDPAY_PORT', 9222, 0, 65535),
       abcPort: int('POLYPAY_SANDBOX_ABC_PORT', 9223, 0, 65535),
       icbcPort: int('POLYPAY_SANDBOX_ICBC_PORT', 9227, 0, 65535),
+      xinlianPort: int('POLYPAY_SANDBOX_XINLIAN_PORT', 9228, 0, 65535),
     },
     demo: { mchNo: get('POLYPAY_DEMO_MCH_NO'), appId: get('POLYPAY_DEMO_APP_ID'), appSecret: get('POLYPAY_DEMO_APP_SECRET') },
     poolSize: int('POLYPAY_DB_POOL_SIZE', 10, 1, 200),

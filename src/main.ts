@@ -15,6 +15,7 @@ import { startShengpaySimulator, type ShengpaySimulator } from './channels/sheng
 import { startJdpaySimulator, type JdpaySimulator } from './channels/jdpay/simulator/index.ts';
 import { startAbcSimulator, type AbcSimulator } from './channels/abcpay/simulator/index.ts';
 import { startIcbcSimulator, type IcbcSimulator } from './channels/icbc/simulator/index.ts';
+import { startXinlianSimulator, type XinlianSimulator } from './channels/xinlian/simulator/index.ts';
 import { ensureAcquirerDemo, registerAcquirerKeyIssuers } from './demo-acquirers.ts';
 
 /**
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
   let jdpay: JdpaySimulator | null = null;
   let abc: AbcSimulator | null = null;
   let icbc: IcbcSimulator | null = null;
+  let xinlian: XinlianSimulator | null = null;
   if (config.sandbox.enabled) {
     const dir = join(config.dataDir, 'sandbox');
     mkdirSync(dir, { recursive: true });
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
     jdpay = await startJdpaySimulator({ port: config.sandbox.jdpayPort, host: config.sandbox.host, timeScale: config.sandbox.timeScale, stateFile: join(dir, 'jdpay.json'), logger: log.child({ svc: 'sandbox-jdpay' }) });
     abc = await startAbcSimulator({ port: config.sandbox.abcPort, host: config.sandbox.host, timeScale: config.sandbox.timeScale, stateFile: join(dir, 'abc.json'), logger: log.child({ svc: 'sandbox-abc' }) });
     icbc = await startIcbcSimulator({ port: config.sandbox.icbcPort, host: config.sandbox.host, timeScale: config.sandbox.timeScale, stateFile: join(dir, 'icbc.json'), logger: log.child({ svc: 'sandbox-icbc' }) });
+    xinlian = await startXinlianSimulator({ port: config.sandbox.xinlianPort, host: config.sandbox.host, timeScale: config.sandbox.timeScale, stateFile: join(dir, 'xinlian.json'), logger: log.child({ svc: 'sandbox-xinlian' }) });
   }
   const gw = await createGateway(config, { logger: log });
   const demo = await ensureDemoMerchant(gw, wechat, alipay, unionpay);
@@ -61,8 +64,9 @@ async function main(): Promise<void> {
   if (jdpay) gw.sandboxPages.push({ name: '京东支付 JD Pay', url: `${jdpay.baseUrl}/sandbox/` });
   if (abc) gw.sandboxPages.push({ name: '农业银行 ABC', url: `${abc.baseUrl}/sandbox/` });
   if (icbc) gw.sandboxPages.push({ name: '工商银行 ICBC', url: `${icbc.baseUrl}/sandbox/` });
+  if (xinlian) gw.sandboxPages.push({ name: '信联 Xinlian', url: `${xinlian.baseUrl}/sandbox/` });
   registerSandboxKeyIssuers(gw, { wechat, alipay });
-  registerAcquirerKeyIssuers(gw, { shengpay, jdpay, abc, icbc });
+  registerAcquirerKeyIssuers(gw, { shengpay, jdpay, abc, icbc, xinlian });
   const url = await gw.start();
   const stopAlipayTokenUpkeep = startAppAuthRefresher(gw);
   printBanner({ url, config, demo, sandboxUrl: wechat?.baseUrl ?? null, alipaySandboxUrl: alipay?.baseUrl ?? null, unionpaySandboxUrl: unionpay?.baseUrl ?? null, consoleLogins });
@@ -72,13 +76,14 @@ async function main(): Promise<void> {
     process.stdout.write(`WeChat Pay API v2 demo app (same merchant): POLYPAY_APP_ID=${v2.appId} POLYPAY_APP_SECRET=${v2.appSecret}\n`);
   }
   // Acquirer sandboxes (盛付通 …): the main app gets their configuration and the ways nobody else serves; one app each serves all of them.
-  for (const app of await ensureAcquirerDemo(gw, { shengpay, jdpay, abc, icbc }, demo)) {
+  for (const app of await ensureAcquirerDemo(gw, { shengpay, jdpay, abc, icbc, xinlian }, demo)) {
     process.stdout.write(`${app.appId} demo app (same merchant): POLYPAY_APP_ID=${app.appId} POLYPAY_APP_SECRET=${app.appSecret}\n`);
   }
   if (shengpay) process.stdout.write(`Shengpay simulator at ${shengpay.baseUrl}/sandbox/ — with demo-shengpay's credentials: pay create --way WX_NATIVE --amount 100 …, then: npm run cli -- sandbox shengpay pay <payData>\n`);
   if (jdpay) process.stdout.write(`JD Pay simulator at ${jdpay.baseUrl}/sandbox/ — first payment: pay create --way JD_QR --amount 100 …, then: npm run cli -- sandbox jdpay pay <payData>\n`);
   if (abc) process.stdout.write(`ABC simulator at ${abc.baseUrl}/sandbox/ — with demo-abc's credentials: pay create --way QR_CASHIER --amount 100 …, then: npm run cli -- sandbox abc pay <payData> --wallet WECHAT\n`);
   if (icbc) process.stdout.write(`ICBC simulator at ${icbc.baseUrl}/sandbox/ — first payment: pay create --way ICBC_APP --amount 100 …, then: npm run cli -- sandbox icbc pay <payData>\n`);
+  if (xinlian) process.stdout.write(`Xinlian simulator at ${xinlian.baseUrl}/sandbox/ — first payment: pay create --way XLALILITE --amount 100 --user-id 2088102177846880 (the payer's Alipay user id) …, then: npm run cli -- sandbox xinlian pay '<payData>'\n`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -94,6 +99,7 @@ async function main(): Promise<void> {
     await jdpay?.close();
     await abc?.close();
     await icbc?.close();
+    await xinlian?.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -6,6 +6,7 @@ import { shengpayDescriptor } from './shengpay/index.ts';
 import { jdpayDescriptor } from './jdpay/index.ts';
 import { abcpayDescriptor } from './abcpay/index.ts';
 import { icbcDescriptor } from './icbc/index.ts';
+import { xinlianDescriptor } from './xinlian/index.ts';
 
 /** The one list of installed channels (one folder each). A new channel is one more line here. */
-export const CHANNELS: readonly ChannelDescriptor[] = [wechatPayDescriptor, alipayDescriptor, unionPayDescriptor, shengpayDescriptor, jdpayDescriptor, abcpayDescriptor, icbcDescriptor];
+export const CHANNELS: readonly ChannelDescriptor[] = [wechatPayDescriptor, alipayDescriptor, unionPayDescriptor, shengpayDescriptor, jdpayDescriptor, abcpayDescriptor, icbcDescriptor, xinlianDescriptor];
