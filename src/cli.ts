@@ -15,6 +15,8 @@ import { registerJdpaySandboxCommands } from './channels/jdpay/simulator/cli.ts'
 import { registerPaypalSandboxCommands } from './channels/paypal/simulator/cli.ts';
 import { registerAbcSandboxCommands } from './channels/abcpay/simulator/cli.ts';
 import { registerQqpaySandboxCommands } from './channels/qqpay/simulator/cli.ts';
+import { registerIcbcSandboxCommands } from './channels/icbc/simulator/cli.ts';
+import { registerXinlianSandboxCommands } from './channels/xinlian/simulator/cli.ts';
 
 const program = new Command('polypay').description('Polypay command line: merchant API calls, a demo notify receiver, admin and sandbox tools');
 
@@ -161,6 +163,8 @@ registerJdpaySandboxCommands(sandbox);
 registerAbcSandboxCommands(sandbox);
 registerPaypalSandboxCommands(sandbox);
 registerQqpaySandboxCommands(sandbox);
+registerIcbcSandboxCommands(sandbox);
+registerXinlianSandboxCommands(sandbox);
 
 program.parseAsync().catch((err) => {
   console.error((err as Error).message);

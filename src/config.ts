@@ -29,7 +29,7 @@ export interface GatewayConfig {
   barTimeoutSeconds: number;
   workerIntervalMs: number;
   logLevel: string;
-  sandbox: { enabled: boolean; port: number; host: string; timeScale: number; alipayPort: number; unionpayPort: number; shengpayPort: number; jdpayPort: number; abcPort: number; paypalPort: number; qqpayPort: number; qqpayApiPort: number };
+  sandbox: { enabled: boolean; port: number; host: string; timeScale: number; alipayPort: number; unionpayPort: number; shengpayPort: number; jdpayPort: number; abcPort: number; paypalPort: number; qqpayPort: number; qqpayApiPort: number; icbcPort: number; xinlianPort: number };
   demo: { mchNo?: string; appId?: string; appSecret?: string };
   poolSize: number;
   /** Operator and merchant consoles (docs/console.md). */
@@ -130,6 +130,8 @@ export function loadConfig(env: Source = process.env): GatewayConfig {
       paypalPort: int('POLYPAY_SANDBOX_PAYPAL_PORT', 9224, 0, 65535),
       qqpayPort: int('POLYPAY_SANDBOX_QQPAY_PORT', 9225, 0, 65535),
       qqpayApiPort: int('POLYPAY_SANDBOX_QQPAY_API_PORT', 9226, 0, 65535),
+      icbcPort: int('POLYPAY_SANDBOX_ICBC_PORT', 9227, 0, 65535),
+      xinlianPort: int('POLYPAY_SANDBOX_XINLIAN_PORT', 9228, 0, 65535),
     },
     demo: { mchNo: get('POLYPAY_DEMO_MCH_NO'), appId: get('POLYPAY_DEMO_APP_ID'), appSecret: get('POLYPAY_DEMO_APP_SECRET') },
     poolSize: int('POLYPAY_DB_POOL_SIZE', 10, 1, 200),

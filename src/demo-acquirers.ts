@@ -9,6 +9,10 @@ import type { AbcSimulator } from './channels/abcpay/simulator/index.ts';
 import { ABCPAY_WAYS } from './channels/abcpay/protocol.ts';
 import type { QqpayMerchantCredentials, QqpaySimulator } from './channels/qqpay/simulator/index.ts';
 import { QQPAY_WAYS } from './channels/qqpay/protocol.ts';
+import type { IcbcSimulator } from './channels/icbc/simulator/index.ts';
+import { ICBC_WAYS } from './channels/icbc/protocol.ts';
+import type { XinlianSimulator } from './channels/xinlian/simulator/index.ts';
+import { XINLIAN_WAYS } from './channels/xinlian/protocol.ts';
 import { DEMO_WECHAT_APPIDS } from './demo.ts';
 import type { PaypalSimulator } from './channels/paypal/simulator/index.ts';
 import { PAYPAL_WAYS, WEBHOOK_PATH } from './channels/paypal/protocol.ts';
@@ -50,6 +54,15 @@ export const DEMO_PAYPAL_CLIENT_ID = 'AYPolypayDemoSandboxClient01';
 export const DEMO_MAIN_PAYPAL_WAYS = ['PP_PC'] as const;
 export const DEMO_QQPAY_APP_ID = 'demo-qqpay';
 export const DEMO_QQPAY_MCH_ID = '1790000001';
+export const DEMO_ICBC_APP_ID = 'demo-icbc';
+export const DEMO_ICBC_MERCHANT = '020000100001';
+/** ICBC ways the main demo app takes from ICBC: ICBC_APP (no other channel serves it). */
+export const DEMO_MAIN_ICBC_WAYS = ICBC_WAYS;
+
+export const DEMO_XINLIAN_APP_ID = 'demo-xinlian';
+export const DEMO_XINLIAN_MERCHANT = 'M8800000001';
+/** Xinlian ways the main demo app takes from Xinlian: XLALILITE (ALI_LITE stays with Alipay there). */
+export const DEMO_MAIN_XINLIAN_WAYS = ['XLALILITE'] as const;
 
 export interface AcquirerSandboxes {
   shengpay?: ShengpaySimulator | null;
@@ -57,6 +70,8 @@ export interface AcquirerSandboxes {
   abc?: AbcSimulator | null;
   paypal?: PaypalSimulator | null;
   qqpay?: QqpaySimulator | null;
+  icbc?: IcbcSimulator | null;
+  xinlian?: XinlianSimulator | null;
 }
 
 function publicOf(privateKeyPem: string): { publicKeyPem: string } {
@@ -139,6 +154,24 @@ async function wireQqpay(gw: Gateway, sim: QqpaySimulator, appId: string, mainAp
   await gw.passages.enableWays(appId, 'qqpay', QQPAY_WAYS);
 }
 
+async function wireIcbc(gw: Gateway, sim: IcbcSimulator, appId: string, ways: readonly string[], mainAppId: string): Promise<void> {
+  const stored = await storedSecret(gw, [appId, mainAppId], 'icbc', 'privateKey');
+  const creds = await sim.registerMerchant({ merchantId: DEMO_ICBC_MERCHANT, name: 'Polypay 演示商户', ...(stored ? publicOf(stored) : { newKey: true }) });
+  const privateKey = creds.privateKeyPem ?? stored;
+  if (!privateKey) throw new Error('the ICBC sandbox returned no merchant key');
+  await gw.tenancy.setChannelConfig(appId, 'icbc', { appId: creds.appId, merId: creds.merId, icbcPublicKey: creds.icbcPublicKeyPem, baseUrl: sim.baseUrl }, { privateKey });
+  await gw.passages.enableWays(appId, 'icbc', ways);
+}
+
+async function wireXinlian(gw: Gateway, sim: XinlianSimulator, appId: string, ways: readonly string[], mainAppId: string): Promise<void> {
+  const stored = await storedSecret(gw, [appId, mainAppId], 'xinlian', 'privateKey');
+  const creds = await sim.registerMerchant({ merchantId: DEMO_XINLIAN_MERCHANT, name: 'Polypay 演示商户', ...(stored ? publicOf(stored) : { newKey: true }) });
+  const privateKey = creds.privateKeyPem ?? stored;
+  if (!privateKey) throw new Error('the Xinlian sandbox returned no merchant key');
+  await gw.tenancy.setChannelConfig(appId, 'xinlian', { mchNo: creds.mchNo, appId: creds.appId, xinlianPublicKey: creds.xinlianPublicKeyPem, baseUrl: sim.baseUrl }, { privateKey });
+  await gw.passages.enableWays(appId, 'xinlian', ways);
+}
+
 /** Wires every running acquirer sandbox; returns the extra apps' credentials (for the start banner). */
 export async function ensureAcquirerDemo(gw: Gateway, sims: AcquirerSandboxes, main: DemoCredentials): Promise<DemoCredentials[]> {
   const apps: DemoCredentials[] = [];
@@ -177,6 +210,18 @@ export async function ensureAcquirerDemo(gw: Gateway, sims: AcquirerSandboxes, m
     await wireQqpay(gw, sims.qqpay, app.appId, main.appId);
     apps.push(app);
   }
+  if (sims.icbc) {
+    await wireIcbc(gw, sims.icbc, main.appId, DEMO_MAIN_ICBC_WAYS, main.appId);
+    const app = await demoApp(gw, main.mchNo, DEMO_ICBC_APP_ID, 'Demo app (工商银行 ICBC: every way)');
+    await wireIcbc(gw, sims.icbc, app.appId, ICBC_WAYS, main.appId);
+    apps.push(app);
+  }
+  if (sims.xinlian) {
+    await wireXinlian(gw, sims.xinlian, main.appId, DEMO_MAIN_XINLIAN_WAYS, main.appId);
+    const app = await demoApp(gw, main.mchNo, DEMO_XINLIAN_APP_ID, 'Demo app (信联 Xinlian: every way)');
+    await wireXinlian(gw, sims.xinlian, app.appId, XINLIAN_WAYS, main.appId);
+    apps.push(app);
+  }
   return apps;
 }
 
@@ -185,7 +230,7 @@ export async function ensureAcquirerDemo(gw: Gateway, sims: AcquirerSandboxes, m
  * each running simulator registers a fresh merchant and hands back what the channel form needs.
  */
 export function registerAcquirerKeyIssuers(gw: Gateway, sims: AcquirerSandboxes): void {
-  const { shengpay, jdpay, abc, paypal, qqpay } = sims;
+  const { shengpay, jdpay, abc, paypal, qqpay, icbc, xinlian } = sims;
   if (shengpay) {
     gw.sandboxKeys.set('shengpay', async () => {
       const c = await shengpay.registerMerchant();
@@ -214,6 +259,18 @@ export function registerAcquirerKeyIssuers(gw: Gateway, sims: AcquirerSandboxes)
     gw.sandboxKeys.set('qqpay', async () => {
       const c = await qqpay.registerMerchant();
       return qqpayConfig(qqpay, c, c.apiClientKeyPem as string);
+    });
+  }
+  if (icbc) {
+    gw.sandboxKeys.set('icbc', async () => {
+      const c = await icbc.registerMerchant();
+      return { params: { appId: c.appId, merId: c.merId, icbcPublicKey: c.icbcPublicKeyPem, baseUrl: icbc.baseUrl }, secrets: { privateKey: c.privateKeyPem as string } };
+    });
+  }
+  if (xinlian) {
+    gw.sandboxKeys.set('xinlian', async () => {
+      const c = await xinlian.registerMerchant();
+      return { params: { mchNo: c.mchNo, appId: c.appId, xinlianPublicKey: c.xinlianPublicKeyPem, baseUrl: xinlian.baseUrl }, secrets: { privateKey: c.privateKeyPem as string } };
     });
   }
 }

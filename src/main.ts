@@ -15,6 +15,8 @@ import { startShengpaySimulator, type ShengpaySimulator } from './channels/sheng
 import { startJdpaySimulator, type JdpaySimulator } from './channels/jdpay/simulator/index.ts';
 import { startQqpaySimulator, type QqpaySimulator } from './channels/qqpay/simulator/index.ts';
 import { startAbcSimulator, type AbcSimulator } from './channels/abcpay/simulator/index.ts';
+import { startIcbcSimulator, type IcbcSimulator } from './channels/icbc/simulator/index.ts';
+import { startXinlianSimulator, type XinlianSimulator } from './channels/xinlian/simulator/index.ts';
 import { ensureAcquirerDemo, registerAcquirerKeyIssuers } from './demo-acquirers.ts';
 import { startPaypalSimulator, type PaypalSimulator } from './channels/paypal/simulator/index.ts';
 
@@ -42,6 +44,8 @@ async function main(): Promise<void> {
   let abc: AbcSimulator | null = null;
   let paypal: PaypalSimulator | null = null;
   let qqpay: QqpaySimulator | null = null;
+  let icbc: IcbcSimulator | null = null;
+  let xinlian: XinlianSimulator | null = null;
   if (config.sandbox.enabled) {
     const dir = join(config.dataDir, 'sandbox');
     mkdirSync(dir, { recursive: true });
@@ -53,6 +57,8 @@ async function main(): Promise<void> {
     abc = await startAbcSimulator({ port: config.sandbox.abcPort, host: config.sandbox.host, timeScale: config.sandbox.timeScale, stateFile: join(dir, 'abc.json'), logger: log.child({ svc: 'sandbox-abc' }) });
     paypal = await startPaypalSimulator({ port: config.sandbox.paypalPort, host: config.sandbox.host, timeScale: config.sandbox.timeScale, stateFile: join(dir, 'paypal.json'), logger: log.child({ svc: 'sandbox-paypal' }) });
     qqpay = await startQqpaySimulator({ port: config.sandbox.qqpayPort, apiPort: config.sandbox.qqpayApiPort, host: config.sandbox.host, timeScale: config.sandbox.timeScale, stateFile: join(dir, 'qqpay.json'), logger: log.child({ svc: 'sandbox-qqpay' }) });
+    icbc = await startIcbcSimulator({ port: config.sandbox.icbcPort, host: config.sandbox.host, timeScale: config.sandbox.timeScale, stateFile: join(dir, 'icbc.json'), logger: log.child({ svc: 'sandbox-icbc' }) });
+    xinlian = await startXinlianSimulator({ port: config.sandbox.xinlianPort, host: config.sandbox.host, timeScale: config.sandbox.timeScale, stateFile: join(dir, 'xinlian.json'), logger: log.child({ svc: 'sandbox-xinlian' }) });
   }
   const gw = await createGateway(config, { logger: log });
   const demo = await ensureDemoMerchant(gw, wechat, alipay, unionpay);
@@ -65,13 +71,15 @@ async function main(): Promise<void> {
   if (abc) gw.sandboxPages.push({ name: '农业银行 ABC', url: `${abc.baseUrl}/sandbox/` });
   if (paypal) gw.sandboxPages.push({ name: 'PayPal', url: `${paypal.baseUrl}/sandbox/` });
   if (qqpay) gw.sandboxPages.push({ name: 'QQ钱包 QPay', url: `${qqpay.baseUrl}/sandbox/` });
+  if (icbc) gw.sandboxPages.push({ name: '工商银行 ICBC', url: `${icbc.baseUrl}/sandbox/` });
+  if (xinlian) gw.sandboxPages.push({ name: '信联 Xinlian', url: `${xinlian.baseUrl}/sandbox/` });
   registerSandboxKeyIssuers(gw, { wechat, alipay });
-  registerAcquirerKeyIssuers(gw, { shengpay, jdpay, abc, paypal, qqpay });
+  registerAcquirerKeyIssuers(gw, { shengpay, jdpay, abc, paypal, qqpay, icbc, xinlian });
   // Every demo app is wired before the gateway listens: a merchant's first request must find them all.
   // A second demo app on WeChat Pay API v2 (XML, mutual TLS refunds, Native 模式一 product VIP001), see docs/configuration.md.
   const v2 = wechat ? await ensureWechatV2DemoApp(gw, wechat, demo.mchNo) : null;
   // Acquirer and other sandboxes (盛付通 …): the main app gets their configuration and the ways nobody else serves; one app each serves all of them.
-  const extraApps = await ensureAcquirerDemo(gw, { shengpay, jdpay, abc, paypal, qqpay }, demo);
+  const extraApps = await ensureAcquirerDemo(gw, { shengpay, jdpay, abc, paypal, qqpay, icbc, xinlian }, demo);
   const url = await gw.start();
   const stopAlipayTokenUpkeep = startAppAuthRefresher(gw);
   printBanner({ url, config, demo, sandboxUrl: wechat?.baseUrl ?? null, alipaySandboxUrl: alipay?.baseUrl ?? null, unionpaySandboxUrl: unionpay?.baseUrl ?? null, consoleLogins });
@@ -84,6 +92,8 @@ async function main(): Promise<void> {
   if (paypal) process.stdout.write(`PayPal simulator at ${paypal.baseUrl}/sandbox/ — pay create --way PP_PC --amount 1000 --currency usd --return-url …, then open the payData link and approve (or: npm run cli -- sandbox paypal approve <payData>)\n`);
   if (abc) process.stdout.write(`ABC simulator at ${abc.baseUrl}/sandbox/ — with demo-abc's credentials: pay create --way QR_CASHIER --amount 100 …, then: npm run cli -- sandbox abc pay <payData> --wallet WECHAT\n`);
   if (qqpay) process.stdout.write(`QQ钱包 simulator at ${qqpay.baseUrl}/sandbox/ — first payment: pay create --way QQ_PAY --amount 100 …, then: npm run cli -- sandbox qqpay pay <payData> (MICROPAY codes: sandbox qqpay codes)\n`);
+  if (icbc) process.stdout.write(`ICBC simulator at ${icbc.baseUrl}/sandbox/ — first payment: pay create --way ICBC_APP --amount 100 …, then: npm run cli -- sandbox icbc pay <payData>\n`);
+  if (xinlian) process.stdout.write(`Xinlian simulator at ${xinlian.baseUrl}/sandbox/ — first payment: pay create --way XLALILITE --amount 100 --user-id 2088102177846880 (the payer's Alipay user id) …, then: npm run cli -- sandbox xinlian pay '<payData>'\n`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -100,6 +110,8 @@ async function main(): Promise<void> {
     await abc?.close();
     await paypal?.close();
     await qqpay?.close();
+    await icbc?.close();
+    await xinlian?.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -6,8 +6,9 @@ import { shengpayDescriptor } from './shengpay/index.ts';
 import { jdpayDescriptor } from './jdpay/index.ts';
 import { abcpayDescriptor } from './abcpay/index.ts';
 import { paypalDescriptor } from './paypal/index.ts';
-
 import { qqpayDescriptor } from './qqpay/index.ts';
+import { icbcDescriptor } from './icbc/index.ts';
+import { xinlianDescriptor } from './xinlian/index.ts';
 
 /** The one list of installed channels (one folder each). A new channel is one more line here. */
-export const CHANNELS: readonly ChannelDescriptor[] = [wechatPayDescriptor, alipayDescriptor, unionPayDescriptor, shengpayDescriptor, jdpayDescriptor, abcpayDescriptor, paypalDescriptor, qqpayDescriptor];
+export const CHANNELS: readonly ChannelDescriptor[] = [wechatPayDescriptor, alipayDescriptor, unionPayDescriptor, shengpayDescriptor, jdpayDescriptor, abcpayDescriptor, paypalDescriptor, qqpayDescriptor, icbcDescriptor, xinlianDescriptor];

@@ -148,6 +148,8 @@ export interface InboundCallback {
   headers: Record<string, string | undefined>; // lower-case names
   rawBody: Buffer;
   query: Record<string, string>;
+  /** The request's URL path as received (ICBC signs the notify path with the parameters). */
+  path?: string;
 }
 
 /** The HTTP answer the channel expects from us. */
@@ -181,6 +183,8 @@ export interface PayChannel {
   parseCallback(ctx: ChannelContext, kind: 'pay' | 'refund', request: InboundCallback): Promise<ParsedCallback>;
   /** `request` (optional) lets a channel with two callback dialects answer in the one it received. */
   ackReply(request?: InboundCallback): CallbackReply;
+  /** An acknowledgement the channel wants signed with the merchant's key (ICBC); used instead of ackReply when present. */
+  signedAckReply?(ctx: ChannelContext, request: InboundCallback): CallbackReply;
   /** Asks the channel to send the callback again (a non-2xx answer). */
   nackReply(reason: string, request?: InboundCallback): CallbackReply;
 }

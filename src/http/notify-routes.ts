@@ -7,7 +7,7 @@ import { getPayOrder } from '../services/order-store.ts';
 export function inbound(req: FastifyRequest) {
   const headers: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
-  return { headers, rawBody: req.rawBody ?? Buffer.alloc(0), query: req.query as Record<string, string> };
+  return { headers, rawBody: req.rawBody ?? Buffer.alloc(0), query: req.query as Record<string, string>, path: req.url.split('?')[0] };
 }
 
 /** Channel callbacks (the order id in the URL selects the merchant keys) and QR images. */

@@ -58,7 +58,7 @@ export class CallbackService {
         return channel.nackReply('refused', inbound);
       }
       if (!('noted' in applied && applied.noted)) await recordEvent(d.db, { orderType: kind, orderId, ...note });
-      return channel.ackReply(inbound);
+      return channel.signedAckReply ? channel.signedAckReply({ config, log: d.log }, inbound) : channel.ackReply(inbound);
     } catch (err) {
       if (!(err instanceof ChannelError)) throw err;
       d.log.warn({ ifCode, kind, orderId, reason: err.kind, msg: err.message }, 'callback refused');

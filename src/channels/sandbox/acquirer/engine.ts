@@ -128,10 +128,11 @@ export function requireTrade(ctx: AcquirerContext, merchantId: string, outTradeN
   return t;
 }
 
-/** The trade a payer names: any text holding its payer link or token, the channel's trade number, or an app link naming it (`orderId=`). */
+/** The trade a payer names: any text holding its payer link or token, the channel's trade number, an app link naming it (`orderId=`) or mini-program payData. */
 export function tradeForPayer(ctx: AcquirerContext, target: string): TradeRecord {
   const token = /\/sandbox\/pay\/([0-9A-Za-z_-]{16})/.exec(target)?.[1] ?? (/^[0-9A-Za-z_-]{16}$/.test(target) ? target : undefined);
-  const named = /[?&](?:orderId|tradeNo)=([0-9A-Za-z_-]+)/.exec(target)?.[1];
+  // …or the payData of a mini-program payment: {"alipayTradeNo":"…"} (what my.tradePay takes).
+  const named = /[?&](?:orderId|tradeNo)=([0-9A-Za-z_-]+)/.exec(target)?.[1] ?? /"alipayTradeNo"\s*:\s*"([0-9A-Za-z_-]+)"/.exec(target)?.[1];
   const t = (token ? ctx.book.tradeByToken(token) : undefined) ?? ctx.book.tradeByNo(target) ?? (named ? ctx.book.tradeByNo(named) : undefined);
   if (!t) throw new SimRefusal('NOT_FOUND', `no trade for ${target}`);
   expireIfDue(ctx, t);
@@ -150,6 +151,7 @@ export const SANDBOX_PAYER: Record<Wallet, string> = {
   JD: 'jd_sandbox_payer_0001',
   ABC: 'abc_sandbox_payer_0001',
   QQ: 'qq_sandbox_payer_0001',
+  ICBC: 'icbc_sandbox_payer_0001',
 };
 
 /** The payer pays with a wallet the trade accepts (the first one unless named). */

@@ -12,7 +12,7 @@ export interface NoticeCodec {
   /** The request actually sent for this attempt. */
   render(n: NoticeRecord): { contentType: string; body: string };
   /** Whether the merchant's answer stops the retries. */
-  acknowledged(status: number, body: string): boolean;
+  acknowledged(status: number, body: string, n: NoticeRecord): boolean;
   /** Seconds before each retry after the first attempt. */
   retryScheduleS: readonly number[];
 }
@@ -34,6 +34,6 @@ export function acquirerNotifier(ctx: AcquirerContext, codec: NoticeCodec, userA
       if (n) book.noticeFinished(n);
     },
     render: (n) => codec.render(n),
-    accepted: (_n, r) => r.status !== null && codec.acknowledged(r.status, r.body ?? ''),
+    accepted: (n, r) => r.status !== null && codec.acknowledged(r.status, r.body ?? '', n),
   });
 }

@@ -12,7 +12,7 @@ import { SimRefusal, type TradeRecord, type Wallet } from './types.ts';
  * Every interpolated value goes through esc(): subjects come from merchants.
  */
 
-const WALLET_NAMES: Record<Wallet, string> = { WECHAT: '微信 WeChat', ALIPAY: '支付宝 Alipay', UNIONPAY: '云闪付 UnionPay', JD: '京东 JD', ABC: '农行掌银 ABC', QQ: 'QQ钱包 QQ Wallet' };
+const WALLET_NAMES: Record<Wallet, string> = { WECHAT: '微信 WeChat', ALIPAY: '支付宝 Alipay', UNIONPAY: '云闪付 UnionPay', JD: '京东 JD', ABC: '农行掌银 ABC', QQ: 'QQ钱包 QQ Wallet', ICBC: '工行 e支付/手机银行 ICBC' };
 const ACCENT = '#1677ff';
 const yuanText = (fen: number): string => toMajorString(money(fen, 'CNY'));
 

@@ -66,7 +66,7 @@ export async function startCaptureReceiver(defaultAnswer: string): Promise<Captu
 }
 
 export function inbound(c: Captured): InboundCallback {
-  return { headers: c.headers, rawBody: c.raw, query: {} };
+  return { headers: c.headers, rawBody: c.raw, query: {}, path: c.path.split('?')[0] as string };
 }
 
 let seq = 0;

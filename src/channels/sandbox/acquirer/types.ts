@@ -8,7 +8,7 @@ import type { Deliverable } from '../notifier.ts';
  */
 
 /** Whose app pays: one acquirer code may be payable from several wallets (一码多扫). */
-export const WALLETS = ['WECHAT', 'ALIPAY', 'UNIONPAY', 'JD', 'ABC', 'QQ'] as const;
+export const WALLETS = ['WECHAT', 'ALIPAY', 'UNIONPAY', 'JD', 'ABC', 'QQ', 'ICBC'] as const;
 export type Wallet = (typeof WALLETS)[number];
 
 /**
