@@ -10,6 +10,8 @@ import type { ChannelConfig } from './types.ts';
  */
 export class ClientCache<T> {
   readonly #clients = new Map<string, T>();
+  /** Digests of configuration objects already seen: tenancy hands out the same object until it changes, so the hot path skips hashing. */
+  readonly #digests = new WeakMap<ChannelConfig, string>();
   readonly #build: (config: ChannelConfig) => T;
   readonly #max: number;
 
@@ -19,8 +21,12 @@ export class ClientCache<T> {
   }
 
   get(config: ChannelConfig): T {
-    const sorted = (r: Record<string, string>): [string, string][] => Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    const key = createHash('sha256').update(JSON.stringify([sorted(config.params), sorted(config.secrets)])).digest('hex');
+    let key = this.#digests.get(config);
+    if (key === undefined) {
+      const sorted = (r: Record<string, string>): [string, string][] => Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      key = createHash('sha256').update(JSON.stringify([sorted(config.params), sorted(config.secrets)])).digest('hex');
+      this.#digests.set(config, key);
+    }
     const cached = this.#clients.get(key);
     if (cached !== undefined) {
       this.#clients.delete(key);
@@ -35,5 +41,23 @@ export class ClientCache<T> {
       this.#clients.delete(oldest);
     }
     return client;
+  }
+}
+
+/**
+ * What every channel built on per-configuration clients shares: the client cache and a clock
+ * that tests can set (request timestamps, order dates).
+ */
+export abstract class CachedClientChannel<C> {
+  readonly #clients: ClientCache<C>;
+  protected readonly now: () => number;
+
+  constructor(build: (config: ChannelConfig) => C, now: () => number = Date.now, maxClients = 1000) {
+    this.#clients = new ClientCache(build, maxClients);
+    this.now = now;
+  }
+
+  client(config: ChannelConfig): C {
+    return this.#clients.get(config);
   }
 }

@@ -1,9 +1,8 @@
-import { ClientCache } from '../client-cache.ts';
+import { CachedClientChannel } from '../client-cache.ts';
 import { checkEcho, refusedWith } from '../answers.ts';
 import {
   ChannelError,
   type CallbackReply,
-  type ChannelConfig,
   type ChannelContext,
   type CloseResult,
   type CreatePaymentResult,
@@ -28,24 +27,17 @@ function text(obj: Record<string, unknown>, key: string): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
-export class AbcpayChannel implements PayChannel {
+export class AbcpayChannel extends CachedClientChannel<AbcpayClient> implements PayChannel {
   readonly ifCode = 'abcpay';
-  readonly #clients: ClientCache<AbcpayClient>;
-  readonly #now: () => number;
 
   constructor(deps: AbcpayClientDeps & { now?: () => number } = {}) {
-    this.#clients = new ClientCache((config) => new AbcpayClient(parseAbcpayConfig(config), deps));
-    this.#now = deps.now ?? Date.now;
-  }
-
-  client(config: ChannelConfig): AbcpayClient {
-    return this.#clients.get(config);
+    super((config) => new AbcpayClient(parseAbcpayConfig(config), deps), deps.now);
   }
 
   async createPayment(ctx: ChannelContext, order: PayOrderInput): Promise<CreatePaymentResult> {
     const way = order.wayCode;
     if (!isAbcpayWay(way)) throw new ChannelError('misconfigured', `abcpay does not serve way ${way}`);
-    const answer = await this.client(ctx.config).call(orderRequest(way, order, this.#now()), ctx.log);
+    const answer = await this.client(ctx.config).call(orderRequest(way, order, this.now()), ctx.log);
     checkEcho('abcpay', answer, 'OrderNo', order.payOrderId);
     if (fenOf(answer, 'OrderAmount') !== undefined && fenOf(answer, 'OrderAmount') !== order.amount) throw new ChannelError('mismatch', `abcpay: answer names OrderAmount ${String(answer.OrderAmount)}`);
     const trxId = text(answer, 'TrxID');
@@ -79,7 +71,7 @@ export class AbcpayChannel implements PayChannel {
   /** A9: ABC refunds synchronously; the answer says how it ended. */
   async refund(ctx: ChannelContext, order: PayOrderInput, refund: RefundInput): Promise<RefundStatus> {
     if (refund.currency !== 'CNY') throw paramError(`refund currency ${refund.currency} is not supported`);
-    const { date, time } = slashedChinaDateTime(this.#now());
+    const { date, time } = slashedChinaDateTime(this.now());
     const reason = Array.from(refund.reason.trim()).slice(0, 60).join('');
     const trx = { TrxType: TRX_TYPE.refund, OrderDate: date, OrderTime: time, OrderNo: order.payOrderId, NewOrderNo: refund.refundOrderId, CurrencyCode: ORDER_CONSTANTS.currencyCode, TrxAmount: yuan(refund.refundAmount), ...(reason ? { RefundReason: reason } : {}) };
     const answer = await this.client(ctx.config).call(trx, ctx.log);

@@ -1,9 +1,8 @@
-import { ClientCache } from '../client-cache.ts';
+import { CachedClientChannel } from '../client-cache.ts';
 import { checkEcho, refusedWith } from '../answers.ts';
 import {
   ChannelError,
   type CallbackReply,
-  type ChannelConfig,
   type ChannelContext,
   type CloseResult,
   type CreatePaymentResult,
@@ -32,25 +31,18 @@ function formOf(request: InboundCallback): Record<string, string> {
   return Object.fromEntries(new URLSearchParams(request.rawBody.toString('utf8')));
 }
 
-export class IcbcChannel implements PayChannel {
+export class IcbcChannel extends CachedClientChannel<IcbcClient> implements PayChannel {
   readonly ifCode = 'icbc';
-  readonly #clients: ClientCache<IcbcClient>;
-  readonly #now: () => number;
 
   constructor(deps: IcbcClientDeps = {}) {
-    this.#clients = new ClientCache((config) => new IcbcClient(parseIcbcConfig(config), deps));
-    this.#now = deps.now ?? Date.now;
-  }
-
-  client(config: ChannelConfig): IcbcClient {
-    return this.#clients.get(config);
+    super((config) => new IcbcClient(parseIcbcConfig(config), deps), deps.now);
   }
 
   /** I3: the answer carries the link that opens the payment in 工行手机银行 / 工银e支付. */
   async createPayment(ctx: ChannelContext, order: PayOrderInput): Promise<CreatePaymentResult> {
     if (!isIcbcWay(order.wayCode)) throw new ChannelError('misconfigured', `icbc does not serve way ${order.wayCode}`);
     const client = this.client(ctx.config);
-    const answer = await client.call(ICBC_PATHS.pay, orderBiz(order, client.config, this.#now()), ctx.log);
+    const answer = await client.call(ICBC_PATHS.pay, orderBiz(order, client.config, this.now()), ctx.log);
     checkEcho('icbc', answer, 'out_trade_no', order.payOrderId);
     const payUrl = str(answer, 'pay_url');
     if (!payUrl) throw new ChannelError('protocol', 'icbc: consumepurchase answer lacks pay_url');

@@ -1,9 +1,8 @@
-import { ClientCache } from '../client-cache.ts';
+import { CachedClientChannel } from '../client-cache.ts';
 import { autoSubmitForm, checkEcho, refusedWith } from '../answers.ts';
 import {
   ChannelError,
   type CallbackReply,
-  type ChannelConfig,
   type ChannelContext,
   type CloseResult,
   type CreatePaymentResult,
@@ -24,26 +23,18 @@ import { JD_CODES, JD_PATHS, NOTIFY_ACK, QUERY_TRADE_TYPE, WAY_REQUEST } from '.
 
 /** 京东支付 JD Pay (docs/channels/jdpay.md): JD's own wallet (H5, PC, QR, app) and its aggregated WeChat/Alipay code. */
 
-
-export class JdpayChannel implements PayChannel {
+export class JdpayChannel extends CachedClientChannel<JdpayClient> implements PayChannel {
   readonly ifCode = 'jdpay';
-  readonly #clients: ClientCache<JdpayClient>;
-  readonly #now: () => number;
 
   constructor(deps: JdpayClientDeps & { now?: () => number } = {}) {
-    this.#clients = new ClientCache((config) => new JdpayClient(parseJdpayConfig(config), deps));
-    this.#now = deps.now ?? Date.now;
-  }
-
-  client(config: ChannelConfig): JdpayClient {
-    return this.#clients.get(config);
+    super((config) => new JdpayClient(parseJdpayConfig(config), deps), deps.now);
   }
 
   async createPayment(ctx: ChannelContext, order: PayOrderInput): Promise<CreatePaymentResult> {
     const way = order.wayCode;
     if (!isJdpayWay(way)) throw new ChannelError('misconfigured', `jdpay does not serve way ${way}`);
     const client = this.client(ctx.config);
-    const fields = orderFields(order, this.#now());
+    const fields = orderFields(order, this.now());
     const req = WAY_REQUEST[way];
     if (req.api !== 'uniorder') {
       // J4: the PC/H5 cashier is a browser form; JD creates the order when the payer opens it.
@@ -85,7 +76,7 @@ export class JdpayChannel implements PayChannel {
     if (now.status === 'SUCCESS') return { status: 'ALREADY_PAID' };
     if (now.status !== 'WAITING') return { status: 'CLOSED' };
     try {
-      const fields = { tradeNum: `${order.payOrderId}C`, oTradeNum: order.payOrderId, amount: String(order.amount), currency: 'CNY', tradeTime: compactChinaTime(this.#now()) };
+      const fields = { tradeNum: `${order.payOrderId}C`, oTradeNum: order.payOrderId, amount: String(order.amount), currency: 'CNY', tradeTime: compactChinaTime(this.now()) };
       const answer = await this.client(ctx.config).call(JD_PATHS.revoke, fields, ctx.log);
       checkEcho('jdpay', answer, 'oTradeNum', order.payOrderId);
       return { status: 'CLOSED' };
@@ -99,7 +90,7 @@ export class JdpayChannel implements PayChannel {
   async refund(ctx: ChannelContext, order: PayOrderInput, refund: RefundInput): Promise<RefundStatus> {
     if (refund.currency !== 'CNY') throw paramError(`refund currency ${refund.currency} is not supported`);
     const note = Array.from(refund.reason.trim()).slice(0, 64).join('');
-    const fields = { tradeNum: refund.refundOrderId, oTradeNum: order.payOrderId, amount: String(refund.refundAmount), currency: 'CNY', tradeTime: compactChinaTime(this.#now()), notifyUrl: refund.notifyUrl, ...(note ? { note } : {}) };
+    const fields = { tradeNum: refund.refundOrderId, oTradeNum: order.payOrderId, amount: String(refund.refundAmount), currency: 'CNY', tradeTime: compactChinaTime(this.now()), notifyUrl: refund.notifyUrl, ...(note ? { note } : {}) };
     const answer = await this.client(ctx.config).call(JD_PATHS.refund, fields, ctx.log);
     checkEcho('jdpay', answer, 'tradeNum', refund.refundOrderId);
     checkEcho('jdpay', answer, 'oTradeNum', order.payOrderId);

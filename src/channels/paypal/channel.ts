@@ -1,8 +1,7 @@
-import { ClientCache } from '../client-cache.ts';
+import { CachedClientChannel } from '../client-cache.ts';
 import {
   ChannelError,
   type CallbackReply,
-  type ChannelConfig,
   type ChannelContext,
   type CloseResult,
   type CreatePaymentResult,
@@ -30,17 +29,12 @@ import { EVENTS, ISSUES, PAYPAL_PATHS, PAYPAL_WAYS, PAY_EVENTS, REFUND_EVENTS } 
 
 const refused = PaypalClient.refused;
 
-export class PaypalChannel implements PayChannel {
+export class PaypalChannel extends CachedClientChannel<PaypalClient> implements PayChannel {
   readonly ifCode = 'paypal';
-  readonly #clients: ClientCache<PaypalClient>;
   readonly #captures = new Map<string, Promise<PaymentStatus>>();
 
   constructor(deps: PaypalClientDeps = {}) {
-    this.#clients = new ClientCache((config) => new PaypalClient(parsePaypalConfig(config), deps));
-  }
-
-  client(config: ChannelConfig): PaypalClient {
-    return this.#clients.get(config);
+    super((config) => new PaypalClient(parsePaypalConfig(config), deps));
   }
 
   async createPayment(ctx: ChannelContext, order: PayOrderInput): Promise<CreatePaymentResult> {

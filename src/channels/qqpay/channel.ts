@@ -1,10 +1,9 @@
 import { newNonce } from '../../domain/ids.ts';
-import { ClientCache } from '../client-cache.ts';
+import { CachedClientChannel } from '../client-cache.ts';
 import { checkEcho, refusedWith } from '../answers.ts';
 import {
   ChannelError,
   type CallbackReply,
-  type ChannelConfig,
   type ChannelContext,
   type CloseResult,
   type CreatePaymentResult,
@@ -31,18 +30,11 @@ function required(fields: Record<string, string>, key: string, what: string): st
   return v;
 }
 
-export class QqpayChannel implements PayChannel {
+export class QqpayChannel extends CachedClientChannel<QqpayClient> implements PayChannel {
   readonly ifCode = 'qqpay';
-  readonly #clients: ClientCache<QqpayClient>;
-  readonly #now: () => number;
 
   constructor(deps: QqpayClientDeps & { now?: () => number } = {}) {
-    this.#clients = new ClientCache((config) => new QqpayClient(parseQqpayConfig(config), deps));
-    this.#now = deps.now ?? Date.now;
-  }
-
-  client(config: ChannelConfig): QqpayClient {
-    return this.#clients.get(config);
+    super((config) => new QqpayClient(parseQqpayConfig(config), deps), deps.now);
   }
 
   async createPayment(ctx: ChannelContext, order: PayOrderInput): Promise<CreatePaymentResult> {
@@ -57,7 +49,7 @@ export class QqpayChannel implements PayChannel {
     checkEcho('qqpay', answer, 'out_trade_no', order.payOrderId);
     if (tradeType === 'NATIVE') return { status: 'WAITING', payDataType: 'codeUrl', payData: required(answer, 'code_url', 'NATIVE answer') };
     const prepayId = required(answer, 'prepay_id', `${tradeType} answer`);
-    const params = tradeType === 'JSAPI' ? jsapiPayParams(client.config, prepayId) : appPayParams(client.config, prepayId, newNonce(32), String(Math.floor(this.#now() / 1000)));
+    const params = tradeType === 'JSAPI' ? jsapiPayParams(client.config, prepayId) : appPayParams(client.config, prepayId, newNonce(32), String(Math.floor(this.now() / 1000)));
     // wxapp: Jeepay's type for a Tencent wallet's client parameters as JSON text (docs/api.md).
     return { status: 'WAITING', payDataType: 'wxapp', payData: JSON.stringify(params) };
   }

@@ -1,9 +1,8 @@
-import { ClientCache } from '../client-cache.ts';
+import { CachedClientChannel } from '../client-cache.ts';
 import { checkEcho, refusedWith } from '../answers.ts';
 import {
   ChannelError,
   type CallbackReply,
-  type ChannelConfig,
   type ChannelContext,
   type CloseResult,
   type CreatePaymentResult,
@@ -23,16 +22,11 @@ import { BAR_TRADE_TYPES, NOTIFY_ACK, ORDER_NOT_EXIST, ORDER_PAID, REFUND_NOT_EX
 
 /** 盛付通 Shengpay 聚合收单 (docs/channels/shengpay.md): WeChat, Alipay and UnionPay ways through one acquirer. */
 
-export class ShengpayChannel implements PayChannel {
+export class ShengpayChannel extends CachedClientChannel<ShengpayClient> implements PayChannel {
   readonly ifCode = 'shengpay';
-  readonly #clients: ClientCache<ShengpayClient>;
 
   constructor(deps: ShengpayClientDeps = {}) {
-    this.#clients = new ClientCache((config) => new ShengpayClient(parseShengpayConfig(config), deps));
-  }
-
-  client(config: ChannelConfig): ShengpayClient {
-    return this.#clients.get(config);
+    super((config) => new ShengpayClient(parseShengpayConfig(config), deps));
   }
 
   async createPayment(ctx: ChannelContext, order: PayOrderInput): Promise<CreatePaymentResult> {

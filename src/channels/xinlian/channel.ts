@@ -1,9 +1,8 @@
-import { ClientCache } from '../client-cache.ts';
+import { CachedClientChannel } from '../client-cache.ts';
 import { checkEcho, refusedWith } from '../answers.ts';
 import {
   ChannelError,
   type CallbackReply,
-  type ChannelConfig,
   type ChannelContext,
   type CloseResult,
   type CreatePaymentResult,
@@ -26,23 +25,16 @@ import { NOTIFY_ACK, XL_CODES, XL_PATHS } from './protocol.ts';
  * ALI_LITE, so a mini-program front end calls my.tradePay unchanged whichever channel served it.
  */
 
-export class XinlianChannel implements PayChannel {
+export class XinlianChannel extends CachedClientChannel<XinlianClient> implements PayChannel {
   readonly ifCode = 'xinlian';
-  readonly #clients: ClientCache<XinlianClient>;
-  readonly #now: () => number;
 
   constructor(deps: XinlianClientDeps = {}) {
-    this.#clients = new ClientCache((config) => new XinlianClient(parseXinlianConfig(config), deps));
-    this.#now = deps.now ?? Date.now;
-  }
-
-  client(config: ChannelConfig): XinlianClient {
-    return this.#clients.get(config);
+    super((config) => new XinlianClient(parseXinlianConfig(config), deps), deps.now);
   }
 
   async createPayment(ctx: ChannelContext, order: PayOrderInput): Promise<CreatePaymentResult> {
     if (!isXinlianWay(order.wayCode)) throw new ChannelError('misconfigured', `xinlian does not serve way ${order.wayCode}`);
-    const fields = orderFields(order, this.#now());
+    const fields = orderFields(order, this.now());
     const answer = await this.client(ctx.config).call(XL_PATHS.unifiedOrder, fields, ctx.log);
     checkEcho('xinlian', answer, 'outTradeNo', order.payOrderId);
     if (fenOf(answer, 'amount') !== undefined && fenOf(answer, 'amount') !== order.amount) throw new ChannelError('mismatch', `xinlian: unifiedorder answer names amount ${String(answer.amount)}`);
