@@ -7,7 +7,7 @@ import type { JdpaySimulator } from './channels/jdpay/simulator/index.ts';
 import { JDPAY_WAYS } from './channels/jdpay/protocol.ts';
 import type { AbcSimulator } from './channels/abcpay/simulator/index.ts';
 import { ABCPAY_WAYS } from './channels/abcpay/protocol.ts';
-import type { QqpayMerchantCredentials, QqpaySimulator } from './channels/qqpay/simulator/index.ts';
+import type { QqpaySimulator } from './channels/qqpay/simulator/index.ts';
 import { QQPAY_WAYS } from './channels/qqpay/protocol.ts';
 import type { IcbcSimulator } from './channels/icbc/simulator/index.ts';
 import { ICBC_WAYS } from './channels/icbc/protocol.ts';
@@ -18,10 +18,11 @@ import type { PaypalSimulator } from './channels/paypal/simulator/index.ts';
 import { PAYPAL_WAYS, WEBHOOK_PATH } from './channels/paypal/protocol.ts';
 
 /**
- * The demo merchant on the acquirer sandboxes (盛付通, 京东支付, 农业银行). Its main app gets each
- * acquirer's configuration, but passages only for the ways no other channel already serves there
- * (a second passage for a served way changes its routing: that is the operator's choice); one extra
- * app per acquirer serves every way of that acquirer, so each can be tried by hand. Keys already stored are kept across restarts.
+ * The demo merchant on the sandboxes of the channels beyond WeChat, Alipay and UnionPay (盛付通, 京东支付,
+ * 农业银行, PayPal, QQ 钱包, 工商银行, 信联). Its main app gets each channel's configuration, but passages
+ * only for the ways no other channel already serves there (a second passage for a served way changes
+ * its routing: that is the operator's choice); one extra app per channel serves every way of that
+ * channel, so each can be tried by hand. Keys already stored are kept across restarts.
  */
 
 export const DEMO_SHENGPAY_APP_ID = 'demo-shengpay';
@@ -52,8 +53,10 @@ export const DEMO_PAYPAL_APP_ID = 'demo-paypal';
 export const DEMO_PAYPAL_CLIENT_ID = 'AYPolypayDemoSandboxClient01';
 /** PayPal ways the main demo app takes: PP_PC (no other channel serves it). */
 export const DEMO_MAIN_PAYPAL_WAYS = ['PP_PC'] as const;
+
 export const DEMO_QQPAY_APP_ID = 'demo-qqpay';
 export const DEMO_QQPAY_MCH_ID = '1790000001';
+
 export const DEMO_ICBC_APP_ID = 'demo-icbc';
 export const DEMO_ICBC_MERCHANT = '020000100001';
 /** ICBC ways the main demo app takes from ICBC: ICBC_APP (no other channel serves it). */
@@ -74,8 +77,169 @@ export interface AcquirerSandboxes {
   xinlian?: XinlianSimulator | null;
 }
 
-function publicOf(privateKeyPem: string): { publicKeyPem: string } {
-  return { publicKeyPem: createPublicKey(createPrivateKey(privateKeyPem)).export({ type: 'spki', format: 'pem' }).toString() };
+/** What a channel's configuration form gets for a sandbox merchant. */
+interface ChannelForm {
+  params: Record<string, string>;
+  secrets: Record<string, string>;
+}
+
+/** How the demo registers at one sandbox (`keep`: a secret an app of the demo merchant already stores). */
+interface SandboxSpec<S> {
+  ifCode: string;
+  appId: string;
+  appName: string;
+  /** The ways the main demo app takes from this channel, and those its own demo app serves. */
+  mainWays: readonly string[];
+  allWays: readonly string[];
+  demo(sim: S, keep: (name: string) => Promise<string | undefined>, gw: Gateway): Promise<ChannelForm>;
+  /** A fresh sandbox merchant for the console's "fill with sandbox keys". */
+  fresh(sim: S, gw: Gateway): Promise<ChannelForm>;
+  /** After the main app is wired (standby passages). */
+  afterMain?(gw: Gateway, mainAppId: string): Promise<void>;
+}
+
+/**
+ * Registers the demo merchant with its RSA key: the public half of the key an app already stores
+ * (so restarts keep working keys), or a new key made by the sandbox.
+ */
+async function keyedMerchant<C extends object>(
+  keep: (name: string) => Promise<string | undefined>,
+  label: string,
+  register: (key: { publicKeyPem: string } | { newKey: true }) => Promise<C>,
+  secretName = 'privateKey',
+  issued: (c: C) => string | undefined = (c) => (c as { privateKeyPem?: string }).privateKeyPem,
+): Promise<{ creds: C; privateKey: string }> {
+  const stored = await keep(secretName);
+  const creds = await register(stored ? { publicKeyPem: createPublicKey(createPrivateKey(stored)).export({ type: 'spki', format: 'pem' }).toString() } : { newKey: true });
+  const privateKey = issued(creds) ?? stored;
+  if (!privateKey) throw new Error(`the ${label} sandbox returned no merchant key`);
+  return { creds, privateKey };
+}
+
+const NAME = 'Polypay 演示商户';
+
+const shengpayForm = (sim: ShengpaySimulator, c: { merchantId: string; shengpayPublicKeyPem: string }, privateKey: string, wechat = true): ChannelForm => ({
+  params: { mchId: c.merchantId, shengpayPublicKey: c.shengpayPublicKeyPem, signType: 'RSA', ...(wechat ? { wxAppId: DEMO_WECHAT_APPIDS.jsapi, wxLiteAppId: DEMO_WECHAT_APPIDS.lite } : {}), baseUrl: sim.baseUrl },
+  secrets: { privateKey },
+});
+const jdpayForm = (sim: JdpaySimulator, c: { merchantId: string; jdPublicKeyPem: string; desKey: string }, privateKey: string): ChannelForm => ({
+  params: { merchant: c.merchantId, jdPublicKey: c.jdPublicKeyPem, baseUrl: sim.baseUrl },
+  secrets: { privateKey, desKey: c.desKey },
+});
+const abcForm = (sim: AbcSimulator, c: { merchantId: string; trustpayCertPem: string }, privateKey: string): ChannelForm => ({
+  params: { merchantId: c.merchantId, trustpayCert: c.trustpayCertPem, baseUrl: sim.baseUrl },
+  secrets: { privateKey },
+});
+/** PayPal: one sandbox app, its webhook at this gateway; the sandbox cert host and CA are configured explicitly. */
+const paypalForm = (c: { clientId: string; clientSecret: string; webhookId: string; baseUrl: string; certHost: string; certCa: string }): ChannelForm => ({
+  params: { clientId: c.clientId, webhookId: c.webhookId, baseUrl: c.baseUrl, certHosts: c.certHost, certCa: c.certCa },
+  secrets: { clientSecret: c.clientSecret },
+});
+/** QQ 钱包 (docs/channels/qqpay.md). */
+const qqpayForm = (sim: QqpaySimulator, c: Awaited<ReturnType<QqpaySimulator['registerMerchant']>>, apiClientKey: string): ChannelForm => ({
+  params: { mchId: c.mchId, appId: c.appId, opUserId: c.opUserId, apiClientCert: c.apiClientCertPem, tlsCaCert: c.tlsCaCertPem, baseUrl: sim.baseUrl, apiBaseUrl: sim.apiBaseUrl },
+  secrets: { apiKey: c.apiKey, apiClientKey, opUserPassword: c.opUserPassword, appKey: c.appKey },
+});
+const icbcForm = (sim: IcbcSimulator, c: { appId: string; merId: string; icbcPublicKeyPem: string }, privateKey: string): ChannelForm => ({
+  params: { appId: c.appId, merId: c.merId, icbcPublicKey: c.icbcPublicKeyPem, baseUrl: sim.baseUrl },
+  secrets: { privateKey },
+});
+const xinlianForm = (sim: XinlianSimulator, c: { mchNo: string; appId: string; xinlianPublicKeyPem: string }, privateKey: string): ChannelForm => ({
+  params: { mchNo: c.mchNo, appId: c.appId, xinlianPublicKey: c.xinlianPublicKeyPem, baseUrl: sim.baseUrl },
+  secrets: { privateKey },
+});
+
+/** PayPal has one webhook URL per app: this gateway's. */
+const paypalWebhook = (gw: Gateway): string => `${gw.config.publicUrl}${WEBHOOK_PATH}`;
+
+const SPECS = {
+  shengpay: {
+    ifCode: 'shengpay', appId: DEMO_SHENGPAY_APP_ID, appName: 'Demo app (盛付通 Shengpay: every way)', mainWays: DEMO_MAIN_SHENGPAY_WAYS, allWays: SHENGPAY_WAYS,
+    async demo(sim, keep) {
+      const { creds, privateKey } = await keyedMerchant(keep, 'Shengpay', (key) => sim.registerMerchant({ merchantId: DEMO_SHENGPAY_MCH_ID, name: NAME, ...key }));
+      return shengpayForm(sim, creds, privateKey);
+    },
+    fresh: async (sim) => {
+      const c = await sim.registerMerchant();
+      return shengpayForm(sim, c, c.privateKeyPem as string, false);
+    },
+    async afterMain(gw, mainAppId) {
+      const existing = await gw.passages.list(mainAppId);
+      for (const way of DEMO_MAIN_SHENGPAY_STANDBY) {
+        if (!existing.some((p) => p.wayCode === way && p.ifCode === 'shengpay')) await gw.passages.upsert(mainAppId, { wayCode: way, ifCode: 'shengpay', priority: 1 });
+      }
+    },
+  } satisfies SandboxSpec<ShengpaySimulator>,
+  jdpay: {
+    ifCode: 'jdpay', appId: DEMO_JDPAY_APP_ID, appName: 'Demo app (京东支付 JD Pay: every way)', mainWays: DEMO_MAIN_JDPAY_WAYS, allWays: JDPAY_WAYS,
+    async demo(sim, keep) {
+      const desKey = await keep('desKey');
+      const { creds, privateKey } = await keyedMerchant(keep, 'JD Pay', (key) => sim.registerMerchant({ merchantId: DEMO_JDPAY_MERCHANT, name: NAME, ...key, ...(desKey ? { desKey } : {}) }));
+      return jdpayForm(sim, creds, privateKey);
+    },
+    fresh: async (sim) => {
+      const c = await sim.registerMerchant();
+      return jdpayForm(sim, c, c.privateKeyPem as string);
+    },
+  } satisfies SandboxSpec<JdpaySimulator>,
+  abc: {
+    ifCode: 'abcpay', appId: DEMO_ABC_APP_ID, appName: 'Demo app (农业银行 ABC: every way)', mainWays: DEMO_MAIN_ABC_WAYS, allWays: ABCPAY_WAYS,
+    async demo(sim, keep) {
+      const { creds, privateKey } = await keyedMerchant(keep, 'ABC', (key) => sim.registerMerchant({ merchantId: DEMO_ABC_MERCHANT, name: NAME, ...key }));
+      return abcForm(sim, creds, privateKey);
+    },
+    fresh: async (sim) => {
+      const c = await sim.registerMerchant();
+      return abcForm(sim, c, c.privateKeyPem as string);
+    },
+  } satisfies SandboxSpec<AbcSimulator>,
+  paypal: {
+    ifCode: 'paypal', appId: DEMO_PAYPAL_APP_ID, appName: 'Demo app (PayPal: every way)', mainWays: DEMO_MAIN_PAYPAL_WAYS, allWays: PAYPAL_WAYS,
+    demo: async (sim, _keep, gw) => paypalForm(sim.registerApp({ clientId: DEMO_PAYPAL_CLIENT_ID, name: 'Polypay demo', webhookUrl: paypalWebhook(gw) })),
+    fresh: async (sim, gw) => paypalForm(sim.registerApp({ webhookUrl: paypalWebhook(gw) })),
+  } satisfies SandboxSpec<PaypalSimulator>,
+  // QQ_PAY is served by no other channel: the main app takes it, and demo-qqpay has it alone.
+  qqpay: {
+    ifCode: 'qqpay', appId: DEMO_QQPAY_APP_ID, appName: 'Demo app (QQ钱包 QPay: QQ_PAY)', mainWays: QQPAY_WAYS, allWays: QQPAY_WAYS,
+    async demo(sim, keep) {
+      const apiKey = await keep('apiKey');
+      const { creds, privateKey } = await keyedMerchant(keep, 'QQ 钱包', (key) => sim.registerMerchant({ merchantId: DEMO_QQPAY_MCH_ID, name: NAME, ...key, ...(apiKey ? { apiKey } : {}) }), 'apiClientKey', (c) => c.apiClientKeyPem);
+      return qqpayForm(sim, creds, privateKey);
+    },
+    fresh: async (sim) => {
+      const c = await sim.registerMerchant();
+      return qqpayForm(sim, c, c.apiClientKeyPem as string);
+    },
+  } satisfies SandboxSpec<QqpaySimulator>,
+  icbc: {
+    ifCode: 'icbc', appId: DEMO_ICBC_APP_ID, appName: 'Demo app (工商银行 ICBC: every way)', mainWays: DEMO_MAIN_ICBC_WAYS, allWays: ICBC_WAYS,
+    async demo(sim, keep) {
+      const { creds, privateKey } = await keyedMerchant(keep, 'ICBC', (key) => sim.registerMerchant({ merchantId: DEMO_ICBC_MERCHANT, name: NAME, ...key }));
+      return icbcForm(sim, creds, privateKey);
+    },
+    fresh: async (sim) => {
+      const c = await sim.registerMerchant();
+      return icbcForm(sim, c, c.privateKeyPem as string);
+    },
+  } satisfies SandboxSpec<IcbcSimulator>,
+  xinlian: {
+    ifCode: 'xinlian', appId: DEMO_XINLIAN_APP_ID, appName: 'Demo app (信联 Xinlian: every way)', mainWays: DEMO_MAIN_XINLIAN_WAYS, allWays: XINLIAN_WAYS,
+    async demo(sim, keep) {
+      const { creds, privateKey } = await keyedMerchant(keep, 'Xinlian', (key) => sim.registerMerchant({ merchantId: DEMO_XINLIAN_MERCHANT, name: NAME, ...key }));
+      return xinlianForm(sim, creds, privateKey);
+    },
+    fresh: async (sim) => {
+      const c = await sim.registerMerchant();
+      return xinlianForm(sim, c, c.privateKeyPem as string);
+    },
+  } satisfies SandboxSpec<XinlianSimulator>,
+};
+
+
+type Running = Array<{ sim: unknown; spec: SandboxSpec<unknown> }>;
+
+function running(sims: AcquirerSandboxes): Running {
+  return (Object.keys(SPECS) as Array<keyof typeof SPECS>).flatMap((k) => (sims[k] ? [{ sim: sims[k], spec: SPECS[k] as SandboxSpec<unknown> }] : []));
 }
 
 /** An app of the demo merchant (created once; its secret is printed only when created, then read back). */
@@ -86,191 +250,34 @@ async function demoApp(gw: Gateway, mchNo: string, appId: string, name: string):
   return { mchNo, appId, appSecret: app.appSecret };
 }
 
-/** The sandbox merchant's key as some app already stores it: every demo app shares one sandbox merchant. */
-async function storedSecret(gw: Gateway, appIds: string[], ifCode: string, name: string): Promise<string | undefined> {
-  for (const appId of appIds) {
-    const v = (await gw.tenancy.getChannelConfig(appId, ifCode))?.secrets[name];
-    if (v) return v;
-  }
-  return undefined;
-}
-
-async function wireShengpay(gw: Gateway, sim: ShengpaySimulator, appId: string, ways: readonly string[], mainAppId: string): Promise<void> {
-  const stored = await storedSecret(gw, [appId, mainAppId], 'shengpay', 'privateKey');
-  const creds = await sim.registerMerchant({ merchantId: DEMO_SHENGPAY_MCH_ID, name: 'Polypay 演示商户', ...(stored ? publicOf(stored) : { newKey: true }) });
-  const privateKey = creds.privateKeyPem ?? stored;
-  if (!privateKey) throw new Error('the Shengpay sandbox returned no merchant key');
-  await gw.tenancy.setChannelConfig(
-    appId,
-    'shengpay',
-    { mchId: creds.merchantId, shengpayPublicKey: creds.shengpayPublicKeyPem, signType: 'RSA', wxAppId: DEMO_WECHAT_APPIDS.jsapi, wxLiteAppId: DEMO_WECHAT_APPIDS.lite, baseUrl: sim.baseUrl },
-    { privateKey },
-  );
-  await gw.passages.enableWays(appId, 'shengpay', ways);
-}
-
-async function wireJdpay(gw: Gateway, sim: JdpaySimulator, appId: string, ways: readonly string[], mainAppId: string): Promise<void> {
-  const stored = await storedSecret(gw, [appId, mainAppId], 'jdpay', 'privateKey');
-  const desKey = await storedSecret(gw, [appId, mainAppId], 'jdpay', 'desKey');
-  const creds = await sim.registerMerchant({ merchantId: DEMO_JDPAY_MERCHANT, name: 'Polypay 演示商户', ...(stored ? publicOf(stored) : { newKey: true }), ...(desKey ? { desKey } : {}) });
-  const privateKey = creds.privateKeyPem ?? stored;
-  if (!privateKey) throw new Error('the JD Pay sandbox returned no merchant key');
-  await gw.tenancy.setChannelConfig(appId, 'jdpay', { merchant: creds.merchantId, jdPublicKey: creds.jdPublicKeyPem, baseUrl: sim.baseUrl }, { privateKey, desKey: creds.desKey });
-  await gw.passages.enableWays(appId, 'jdpay', ways);
-}
-
-async function wireAbc(gw: Gateway, sim: AbcSimulator, appId: string, ways: readonly string[], mainAppId: string): Promise<void> {
-  const stored = await storedSecret(gw, [appId, mainAppId], 'abcpay', 'privateKey');
-  const creds = await sim.registerMerchant({ merchantId: DEMO_ABC_MERCHANT, name: 'Polypay 演示商户', ...(stored ? publicOf(stored) : { newKey: true }) });
-  const privateKey = creds.privateKeyPem ?? stored;
-  if (!privateKey) throw new Error('the ABC sandbox returned no merchant key');
-  await gw.tenancy.setChannelConfig(appId, 'abcpay', { merchantId: creds.merchantId, trustpayCert: creds.trustpayCertPem, baseUrl: sim.baseUrl }, { privateKey });
-  await gw.passages.enableWays(appId, 'abcpay', ways);
-}
-
-/** The PayPal sandbox app (one client id for every demo app) with its webhook at this gateway; the sandbox cert host and CA are configured explicitly. */
-async function wirePaypal(gw: Gateway, sim: PaypalSimulator, appId: string, ways: readonly string[]): Promise<void> {
-  const c = sim.registerApp({ clientId: DEMO_PAYPAL_CLIENT_ID, name: 'Polypay demo', webhookUrl: `${gw.config.publicUrl}${WEBHOOK_PATH}` });
-  await gw.tenancy.setChannelConfig(appId, 'paypal', { clientId: c.clientId, webhookId: c.webhookId, baseUrl: c.baseUrl, certHosts: c.certHost, certCa: c.certCa }, { clientSecret: c.clientSecret });
-  await gw.passages.enableWays(appId, 'paypal', ways);
-}
-
-/** The QQ 钱包 channel form for a sandbox merchant (docs/channels/qqpay.md). */
-function qqpayConfig(sim: QqpaySimulator, c: QqpayMerchantCredentials, apiClientKey: string) {
-  return {
-    params: { mchId: c.mchId, appId: c.appId, opUserId: c.opUserId, apiClientCert: c.apiClientCertPem, tlsCaCert: c.tlsCaCertPem, baseUrl: sim.baseUrl, apiBaseUrl: sim.apiBaseUrl },
-    secrets: { apiKey: c.apiKey, apiClientKey, opUserPassword: c.opUserPassword, appKey: c.appKey },
-  };
-}
-
-async function wireQqpay(gw: Gateway, sim: QqpaySimulator, appId: string, mainAppId: string): Promise<void> {
-  const stored = await storedSecret(gw, [appId, mainAppId], 'qqpay', 'apiClientKey');
-  const apiKey = await storedSecret(gw, [appId, mainAppId], 'qqpay', 'apiKey');
-  const creds = await sim.registerMerchant({ merchantId: DEMO_QQPAY_MCH_ID, name: 'Polypay 演示商户', ...(stored ? publicOf(stored) : { newKey: true }), ...(apiKey ? { apiKey } : {}) });
-  const key = creds.apiClientKeyPem ?? stored;
-  if (!key) throw new Error('the QQ 钱包 sandbox returned no client key');
-  const { params, secrets } = qqpayConfig(sim, creds, key);
-  await gw.tenancy.setChannelConfig(appId, 'qqpay', params, secrets);
-  await gw.passages.enableWays(appId, 'qqpay', QQPAY_WAYS);
-}
-
-async function wireIcbc(gw: Gateway, sim: IcbcSimulator, appId: string, ways: readonly string[], mainAppId: string): Promise<void> {
-  const stored = await storedSecret(gw, [appId, mainAppId], 'icbc', 'privateKey');
-  const creds = await sim.registerMerchant({ merchantId: DEMO_ICBC_MERCHANT, name: 'Polypay 演示商户', ...(stored ? publicOf(stored) : { newKey: true }) });
-  const privateKey = creds.privateKeyPem ?? stored;
-  if (!privateKey) throw new Error('the ICBC sandbox returned no merchant key');
-  await gw.tenancy.setChannelConfig(appId, 'icbc', { appId: creds.appId, merId: creds.merId, icbcPublicKey: creds.icbcPublicKeyPem, baseUrl: sim.baseUrl }, { privateKey });
-  await gw.passages.enableWays(appId, 'icbc', ways);
-}
-
-async function wireXinlian(gw: Gateway, sim: XinlianSimulator, appId: string, ways: readonly string[], mainAppId: string): Promise<void> {
-  const stored = await storedSecret(gw, [appId, mainAppId], 'xinlian', 'privateKey');
-  const creds = await sim.registerMerchant({ merchantId: DEMO_XINLIAN_MERCHANT, name: 'Polypay 演示商户', ...(stored ? publicOf(stored) : { newKey: true }) });
-  const privateKey = creds.privateKeyPem ?? stored;
-  if (!privateKey) throw new Error('the Xinlian sandbox returned no merchant key');
-  await gw.tenancy.setChannelConfig(appId, 'xinlian', { mchNo: creds.mchNo, appId: creds.appId, xinlianPublicKey: creds.xinlianPublicKeyPem, baseUrl: sim.baseUrl }, { privateKey });
-  await gw.passages.enableWays(appId, 'xinlian', ways);
-}
-
-/** Wires every running acquirer sandbox; returns the extra apps' credentials (for the start banner). */
+/** Wires every running sandbox; returns the extra apps' credentials (for the start banner). */
 export async function ensureAcquirerDemo(gw: Gateway, sims: AcquirerSandboxes, main: DemoCredentials): Promise<DemoCredentials[]> {
   const apps: DemoCredentials[] = [];
-  if (sims.shengpay) {
-    await wireShengpay(gw, sims.shengpay, main.appId, DEMO_MAIN_SHENGPAY_WAYS, main.appId);
-    const existing = await gw.passages.list(main.appId);
-    for (const way of DEMO_MAIN_SHENGPAY_STANDBY) {
-      if (!existing.some((p) => p.wayCode === way && p.ifCode === 'shengpay')) await gw.passages.upsert(main.appId, { wayCode: way, ifCode: 'shengpay', priority: 1 });
+  for (const { sim, spec } of running(sims)) {
+    const app = await demoApp(gw, main.mchNo, spec.appId, spec.appName);
+    // Every demo app shares one sandbox merchant: a secret stored by either app is kept.
+    const keep = async (name: string) => {
+      for (const appId of [app.appId, main.appId]) {
+        const v = (await gw.tenancy.getChannelConfig(appId, spec.ifCode))?.secrets[name];
+        if (v) return v;
+      }
+      return undefined;
+    };
+    const form = await spec.demo(sim, keep, gw);
+    for (const [appId, ways] of [[main.appId, spec.mainWays], [app.appId, spec.allWays]] as const) {
+      await gw.tenancy.setChannelConfig(appId, spec.ifCode, form.params, form.secrets);
+      await gw.passages.enableWays(appId, spec.ifCode, ways);
     }
-    const app = await demoApp(gw, main.mchNo, DEMO_SHENGPAY_APP_ID, 'Demo app (盛付通 Shengpay: every way)');
-    await wireShengpay(gw, sims.shengpay, app.appId, SHENGPAY_WAYS, main.appId);
-    apps.push(app);
-  }
-  if (sims.jdpay) {
-    await wireJdpay(gw, sims.jdpay, main.appId, DEMO_MAIN_JDPAY_WAYS, main.appId);
-    const app = await demoApp(gw, main.mchNo, DEMO_JDPAY_APP_ID, 'Demo app (京东支付 JD Pay: every way)');
-    await wireJdpay(gw, sims.jdpay, app.appId, JDPAY_WAYS, main.appId);
-    apps.push(app);
-  }
-  if (sims.abc) {
-    await wireAbc(gw, sims.abc, main.appId, DEMO_MAIN_ABC_WAYS, main.appId);
-    const app = await demoApp(gw, main.mchNo, DEMO_ABC_APP_ID, 'Demo app (农业银行 ABC: every way)');
-    await wireAbc(gw, sims.abc, app.appId, ABCPAY_WAYS, main.appId);
-    apps.push(app);
-  }
-  if (sims.paypal) {
-    await wirePaypal(gw, sims.paypal, main.appId, DEMO_MAIN_PAYPAL_WAYS);
-    const app = await demoApp(gw, main.mchNo, DEMO_PAYPAL_APP_ID, 'Demo app (PayPal: every way)');
-    await wirePaypal(gw, sims.paypal, app.appId, PAYPAL_WAYS);
-    apps.push(app);
-  }
-  // QQ_PAY is served by no other channel: the main app takes it, and demo-qqpay has it alone.
-  if (sims.qqpay) {
-    await wireQqpay(gw, sims.qqpay, main.appId, main.appId);
-    const app = await demoApp(gw, main.mchNo, DEMO_QQPAY_APP_ID, 'Demo app (QQ钱包 QPay: QQ_PAY)');
-    await wireQqpay(gw, sims.qqpay, app.appId, main.appId);
-    apps.push(app);
-  }
-  if (sims.icbc) {
-    await wireIcbc(gw, sims.icbc, main.appId, DEMO_MAIN_ICBC_WAYS, main.appId);
-    const app = await demoApp(gw, main.mchNo, DEMO_ICBC_APP_ID, 'Demo app (工商银行 ICBC: every way)');
-    await wireIcbc(gw, sims.icbc, app.appId, ICBC_WAYS, main.appId);
-    apps.push(app);
-  }
-  if (sims.xinlian) {
-    await wireXinlian(gw, sims.xinlian, main.appId, DEMO_MAIN_XINLIAN_WAYS, main.appId);
-    const app = await demoApp(gw, main.mchNo, DEMO_XINLIAN_APP_ID, 'Demo app (信联 Xinlian: every way)');
-    await wireXinlian(gw, sims.xinlian, app.appId, XINLIAN_WAYS, main.appId);
+    await spec.afterMain?.(gw, main.appId);
     apps.push(app);
   }
   return apps;
 }
 
 /**
- * "Fill with sandbox keys" in the operator console (src/console/sandbox-keys.ts) for the acquirers:
- * each running simulator registers a fresh merchant and hands back what the channel form needs.
+ * "Fill with sandbox keys" in the operator console (src/console/sandbox-keys.ts): each running
+ * simulator registers a fresh merchant and hands back what the channel form needs.
  */
 export function registerAcquirerKeyIssuers(gw: Gateway, sims: AcquirerSandboxes): void {
-  const { shengpay, jdpay, abc, paypal, qqpay, icbc, xinlian } = sims;
-  if (shengpay) {
-    gw.sandboxKeys.set('shengpay', async () => {
-      const c = await shengpay.registerMerchant();
-      return { params: { mchId: c.merchantId, shengpayPublicKey: c.shengpayPublicKeyPem, signType: 'RSA', baseUrl: shengpay.baseUrl }, secrets: { privateKey: c.privateKeyPem as string } };
-    });
-  }
-  if (jdpay) {
-    gw.sandboxKeys.set('jdpay', async () => {
-      const c = await jdpay.registerMerchant();
-      return { params: { merchant: c.merchantId, jdPublicKey: c.jdPublicKeyPem, baseUrl: jdpay.baseUrl }, secrets: { privateKey: c.privateKeyPem as string, desKey: c.desKey } };
-    });
-  }
-  if (abc) {
-    gw.sandboxKeys.set('abcpay', async () => {
-      const c = await abc.registerMerchant();
-      return { params: { merchantId: c.merchantId, trustpayCert: c.trustpayCertPem, baseUrl: abc.baseUrl }, secrets: { privateKey: c.privateKeyPem as string } };
-    });
-  }
-  if (paypal) {
-    gw.sandboxKeys.set('paypal', async () => {
-      const c = paypal.registerApp({ webhookUrl: `${gw.config.publicUrl}${WEBHOOK_PATH}` });
-      return { params: { clientId: c.clientId, webhookId: c.webhookId, baseUrl: c.baseUrl, certHosts: c.certHost, certCa: c.certCa }, secrets: { clientSecret: c.clientSecret } };
-    });
-  }
-  if (qqpay) {
-    gw.sandboxKeys.set('qqpay', async () => {
-      const c = await qqpay.registerMerchant();
-      return qqpayConfig(qqpay, c, c.apiClientKeyPem as string);
-    });
-  }
-  if (icbc) {
-    gw.sandboxKeys.set('icbc', async () => {
-      const c = await icbc.registerMerchant();
-      return { params: { appId: c.appId, merId: c.merId, icbcPublicKey: c.icbcPublicKeyPem, baseUrl: icbc.baseUrl }, secrets: { privateKey: c.privateKeyPem as string } };
-    });
-  }
-  if (xinlian) {
-    gw.sandboxKeys.set('xinlian', async () => {
-      const c = await xinlian.registerMerchant();
-      return { params: { mchNo: c.mchNo, appId: c.appId, xinlianPublicKey: c.xinlianPublicKeyPem, baseUrl: xinlian.baseUrl }, secrets: { privateKey: c.privateKeyPem as string } };
-    });
-  }
+  for (const { sim, spec } of running(sims)) gw.sandboxKeys.set(spec.ifCode, () => spec.fresh(sim, gw));
 }
