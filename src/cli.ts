@@ -53,6 +53,7 @@ withMerchant(pay.command('create'))
   .option('--openid <openid>', 'payer openid (WX_JSAPI, WX_LITE)')
   .option('--auth-code <code>', "the payer's payment code (bar-code ways, AUTO_BAR)")
   .option('--user-id <userId>', '云闪付 user id from the user authorisation (YSF_JSAPI)')
+  .option('--buyer-id <id>', "the payer's Alipay user id 2088… or open_id (ALI_JSAPI, ALI_LITE, XLALILITE)")
   .option('--client-ip <ip>', 'payer ip', '127.0.0.1')
   .option('--pay-data-type <type>', 'codeUrl | codeImgUrl | payurl …')
   .action(async (o) => {
@@ -60,6 +61,7 @@ withMerchant(pay.command('create'))
     if (o.openid) extra.openid = o.openid;
     if (o.authCode) extra.authCode = o.authCode;
     if (o.userId) extra.userId = o.userId;
+    if (o.buyerId) extra.buyerUserId = o.buyerId;
     if (o.payDataType) extra.payDataType = o.payDataType;
     const answer = await merchant(o).unifiedOrder({
       mchOrderNo: o.orderNo ?? `demo${Date.now()}${randomUUID().slice(0, 4)}`, wayCode: o.way, amount: Number(o.amount), currency: o.currency, subject: o.subject, body: o.subject,

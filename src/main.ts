@@ -93,7 +93,7 @@ async function main(): Promise<void> {
   if (abc) process.stdout.write(`ABC simulator at ${abc.baseUrl}/sandbox/ — with demo-abc's credentials: pay create --way QR_CASHIER --amount 100 …, then: npm run cli -- sandbox abc pay <payData> --wallet WECHAT\n`);
   if (qqpay) process.stdout.write(`QQ钱包 simulator at ${qqpay.baseUrl}/sandbox/ — first payment: pay create --way QQ_PAY --amount 100 …, then: npm run cli -- sandbox qqpay pay <payData> (MICROPAY codes: sandbox qqpay codes)\n`);
   if (icbc) process.stdout.write(`ICBC simulator at ${icbc.baseUrl}/sandbox/ — first payment: pay create --way ICBC_APP --amount 100 …, then: npm run cli -- sandbox icbc pay <payData>\n`);
-  if (xinlian) process.stdout.write(`Xinlian simulator at ${xinlian.baseUrl}/sandbox/ — first payment: pay create --way XLALILITE --amount 100 --user-id 2088102177846880 (the payer's Alipay user id) …, then: npm run cli -- sandbox xinlian pay '<payData>'\n`);
+  if (xinlian) process.stdout.write(`Xinlian simulator at ${xinlian.baseUrl}/sandbox/ — first payment: pay create --way XLALILITE --amount 100 --buyer-id 2088102177846880 (the payer's Alipay user id) …, then: npm run cli -- sandbox xinlian pay '<payData>'\n`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
