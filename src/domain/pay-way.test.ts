@@ -11,6 +11,8 @@ test('AUTO_BAR resolves the payer code by prefix and length', () => {
   assert.equal(barWayForCode('301234567890123456789012'), 'ALI_BAR');
   assert.equal(barWayForCode('3112345678901234'), undefined);
   assert.equal(barWayForCode('6212345678901234567'), 'YSF_BAR');
+  assert.equal(barWayForCode('910000000000000001'), 'QQ_PAY');
+  assert.equal(barWayForCode('91000000000000001'), undefined, 'QQ codes have 18 digits');
   assert.equal(barWayForCode('abc'), undefined);
 });
 

@@ -80,12 +80,14 @@ export function isBarCodeOrder(way: string, channelExtra: Record<string, unknown
 
 /**
  * AUTO_BAR: which bar-code way a payer's code belongs to, by its published prefixes
- * (jeepay.md §3.5): WeChat 18 digits 10–15; Alipay 16–24 digits 25–30; UnionPay/云闪付 19 digits 62.
+ * (jeepay.md §3.5): WeChat 18 digits 10–15; Alipay 16–24 digits 25–30; UnionPay/云闪付 19 digits 62; QQ 钱包 18 digits 91.
  */
 export function barWayForCode(authCode: string): WayCode | undefined {
   if (/^1[0-5]\d{16}$/.test(authCode)) return 'WX_BAR';
   if (/^(2[5-9]|30)\d{14,22}$/.test(authCode)) return 'ALI_BAR';
   if (/^62\d{17}$/.test(authCode)) return 'YSF_BAR';
+  // QQ 钱包 付款码: 18 digits starting 91 (docs/channels/qqpay.md Q4); QQ_PAY with a code is its MICROPAY.
+  if (/^91\d{16}$/.test(authCode)) return 'QQ_PAY';
   return undefined;
 }
 

@@ -394,7 +394,7 @@ function resolveWay(requested: WayCode, extra: Record<string, unknown>, returnUr
   }
   if (way === 'AUTO_BAR') {
     const resolved = code ? barWayForCode(code) : undefined;
-    if (!resolved) throw new ApiError('PARAM_INVALID', 'AUTO_BAR needs channelExtra.authCode from a WeChat, Alipay or UnionPay payment code');
+    if (!resolved) throw new ApiError('PARAM_INVALID', 'AUTO_BAR needs channelExtra.authCode from a WeChat, Alipay, UnionPay or QQ 钱包 payment code');
     way = resolved;
   }
   if (BAR_WAYS.has(way) && !code) throw new ApiError('PARAM_INVALID', `channelExtra.authCode (the payer's payment code) is required for ${way}`);

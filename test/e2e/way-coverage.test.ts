@@ -96,6 +96,14 @@ describe('every pay way answers on the demo merchant of `npm start`', () => {
     assert.deepEqual(Object.keys(EXPECTED).sort(), Object.keys(PAY_WAYS).filter((w) => !acquirerOwn.has(w)).sort());
   });
 
+  test('AUTO_BAR with a QQ 钱包 payment code (91…) is paid as QQ_PAY MICROPAY', async () => {
+    const res = await client.unifiedOrder({ mchOrderNo: orderNo('cov'), wayCode: 'AUTO_BAR', amount: 800, currency: 'cny', subject: 'AUTO_BAR QQ', body: 'b', channelExtra: JSON.stringify({ authCode: '910000000000000001' }) });
+    assert.equal(res.code, 0, res.msg);
+    const d = res.data as Data;
+    assert.deepEqual([d.orderState, d.payDataType], [2, 'none']);
+    assert.equal(((await client.query({ payOrderId: d.payOrderId })).data as Data).wayCode, 'QQ_PAY');
+  });
+
   for (const [way, e] of Object.entries(EXPECTED)) {
     test(`${way} → ${e.payDataType}`, async () => {
       const res = await client.unifiedOrder({
