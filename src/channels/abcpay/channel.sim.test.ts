@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { generateKeyPairSync } from 'node:crypto';
 import { request } from 'undici';
 import { ChannelError, type ChannelConfig } from '../types.ts';
-import { assertErrorClassification, contextOf, inbound, isChannelError, orderInput, refundInput, startCaptureReceiver, type CaptureReceiver } from '../sandbox/acquirer/test-support.ts';
-import { defaultAcquirerFaults, type Wallet } from '../sandbox/acquirer/types.ts';
+import { assertErrorClassification, contextOf, inbound, isChannelError, orderInput, refundInput, type CaptureReceiver, useAcquirerSimulator } from '../sandbox/acquirer/test-support.ts';
+import { type Wallet } from '../sandbox/acquirer/types.ts';
 import { AbcpayChannel } from './channel.ts';
 import { startAbcSimulator, type AbcMerchantCredentials, type AbcSimulator } from './simulator/index.ts';
 import type { AbcpayWay } from './protocol.ts';
@@ -22,20 +22,15 @@ function config(over: Record<string, string> = {}, secrets: Record<string, strin
 const ctx = (over: Record<string, string> = {}, secrets: Record<string, string> = {}) => contextOf(config(over, secrets));
 const isKind = isChannelError;
 
-before(async () => {
-  sim = await startAbcSimulator({ timeScale: 1000 });
-  creds = await sim.registerMerchant();
-  rcv = await startCaptureReceiver('success');
-});
-after(async () => {
-  await rcv.close();
-  await sim.close();
-});
-beforeEach(() => {
-  Object.assign(sim.faults, defaultAcquirerFaults());
-  rcv.received.length = 0;
-  rcv.status = () => 200;
-});
+useAcquirerSimulator(
+  () => startAbcSimulator({ timeScale: 1000 }),
+  () => 'success',
+  async (s, r) => {
+    sim = s;
+    rcv = r;
+    creds = await sim.registerMerchant();
+  },
+);
 
 describe('ABC channel against the simulator', () => {
   test('一码多扫: one code per order, payable by WeChat, Alipay, UnionPay and 掌银; notified; refunded synchronously', async () => {

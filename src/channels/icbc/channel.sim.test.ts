@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { generateKeyPairSync } from 'node:crypto';
 import type { ChannelConfig } from '../types.ts';
-import { assertErrorClassification, contextOf, inbound, isChannelError, orderInput, refundInput, startCaptureReceiver, type CaptureReceiver } from '../sandbox/acquirer/test-support.ts';
-import { defaultAcquirerFaults } from '../sandbox/acquirer/types.ts';
+import { assertErrorClassification, contextOf, inbound, isChannelError, orderInput, refundInput, type CaptureReceiver, useAcquirerSimulator } from '../sandbox/acquirer/test-support.ts';
 import { IcbcChannel } from './channel.ts';
 import { startIcbcSimulator, type IcbcMerchantCredentials, type IcbcSimulator } from './simulator/index.ts';
 
@@ -24,20 +23,15 @@ const noticeOf = (id: string) => sim.ledger(creds.merId).notifications.find((n) 
 /** What the core answers after accepting a notification. */
 const signedAck = (c: Parameters<typeof inbound>[0]) => channel.signedAckReply(ctx(), inbound(c)).body;
 
-before(async () => {
-  sim = await startIcbcSimulator({ timeScale: 1000 });
-  creds = await sim.registerMerchant();
-  rcv = await startCaptureReceiver('');
-});
-after(async () => {
-  await rcv.close();
-  await sim.close();
-});
-beforeEach(() => {
-  Object.assign(sim.faults, defaultAcquirerFaults());
-  rcv.received.length = 0;
-  rcv.respond = (c) => signedAck(c);
-});
+useAcquirerSimulator(
+  () => startIcbcSimulator({ timeScale: 1000 }),
+  (c) => signedAck(c),
+  async (s, r) => {
+    sim = s;
+    rcv = r;
+    creds = await sim.registerMerchant();
+  },
+);
 
 describe('ICBC channel against the simulator', () => {
   test('ICBC_APP: a payurl, paid in 工行 e支付, notified until our signed reply verifies, refunded in part and in full', async () => {

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { request } from 'undici';
 import { ChannelError, type ChannelConfig } from '../types.ts';
-import { assertErrorClassification, contextOf, inbound, isChannelError, orderInput, refundInput, startCaptureReceiver, type CaptureReceiver } from '../sandbox/acquirer/test-support.ts';
-import { defaultAcquirerFaults } from '../sandbox/acquirer/types.ts';
+import { assertErrorClassification, contextOf, inbound, isChannelError, orderInput, refundInput, type CaptureReceiver, useAcquirerSimulator } from '../sandbox/acquirer/test-support.ts';
 import { JdpayChannel } from './channel.ts';
 import { startJdpaySimulator, type JdpayMerchantCredentials, type JdpaySimulator } from './simulator/index.ts';
 import type { JdpayWay } from './protocol.ts';
@@ -33,20 +32,15 @@ async function submitForm(html: string): Promise<string> {
   return String(res.headers.location);
 }
 
-before(async () => {
-  sim = await startJdpaySimulator({ timeScale: 1000, refundDelayMs: 100 });
-  creds = await sim.registerMerchant();
-  rcv = await startCaptureReceiver('success');
-});
-after(async () => {
-  await rcv.close();
-  await sim.close();
-});
-beforeEach(() => {
-  Object.assign(sim.faults, defaultAcquirerFaults());
-  rcv.received.length = 0;
-  rcv.respond = () => 'success';
-});
+useAcquirerSimulator(
+  () => startJdpaySimulator({ timeScale: 1000, refundDelayMs: 100 }),
+  () => 'success',
+  async (s, r) => {
+    sim = s;
+    rcv = r;
+    creds = await sim.registerMerchant();
+  },
+);
 
 describe('JD Pay channel against the simulator', () => {
   test('every way: created (QR codes, the app link, the PC/H5 cashier forms), paid, notified, refunded and refund queried', async () => {

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { createHmac } from 'node:crypto';
 import { sendChannelRequest } from '../http.ts';
 import type { ChannelConfig } from '../types.ts';
-import { assertErrorClassification, contextOf, inbound, isChannelError, orderInput, refundInput, startCaptureReceiver, type CaptureReceiver } from '../sandbox/acquirer/test-support.ts';
-import { defaultAcquirerFaults } from '../sandbox/acquirer/types.ts';
+import { assertErrorClassification, contextOf, inbound, isChannelError, orderInput, refundInput, type CaptureReceiver, useAcquirerSimulator } from '../sandbox/acquirer/test-support.ts';
 import { QqpayChannel } from './channel.ts';
 import { NOTIFY_ACK_XML } from './protocol.ts';
 import { QQPAY_SANDBOX_CODES as CODES } from './simulator/cli.ts';
@@ -28,21 +27,16 @@ const ctx = (over: Record<string, string> = {}, secrets: Record<string, string> 
 const tradeOf = (id: string) => sim.ledger(creds.mchId).trades.find((t) => t.out_trade_no === id);
 const qq = (over: Parameters<typeof orderInput>[1] extends infer T ? Partial<T> : never = {}) => orderInput('qqpay', { wayCode: 'QQ_PAY', notifyUrl: rcv.url, ...over });
 
-before(async () => {
-  sim = await startQqpaySimulator({ timeScale: 1000, refundDelayMs: 50, passwordDelayMs: 200_000 });
-  creds = await sim.registerMerchant();
-  other = await sim.registerMerchant();
-  rcv = await startCaptureReceiver(NOTIFY_ACK_XML);
-});
-after(async () => {
-  await rcv.close();
-  await sim.close();
-});
-beforeEach(() => {
-  Object.assign(sim.faults, defaultAcquirerFaults());
-  rcv.received.length = 0;
-  rcv.respond = () => NOTIFY_ACK_XML;
-});
+useAcquirerSimulator(
+  () => startQqpaySimulator({ timeScale: 1000, refundDelayMs: 50, passwordDelayMs: 200_000 }),
+  () => NOTIFY_ACK_XML,
+  async (s, r) => {
+    sim = s;
+    rcv = r;
+    creds = await sim.registerMerchant();
+    other = await sim.registerMerchant();
+  },
+);
 
 describe('QQ 钱包 channel against the simulator', () => {
   test('NATIVE: code_url, paid by the sandbox payer, notified (verified), refunded in two parts over mutual TLS, refund queried', async () => {

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { generateKeyPairSync } from 'node:crypto';
 import { request } from 'undici';
 import { ChannelError, type ChannelConfig } from '../types.ts';
-import { assertErrorClassification, contextOf, inbound, isChannelError, orderInput, refundInput, startCaptureReceiver, type CaptureReceiver } from '../sandbox/acquirer/test-support.ts';
-import { defaultAcquirerFaults } from '../sandbox/acquirer/types.ts';
+import { assertErrorClassification, contextOf, inbound, isChannelError, orderInput, refundInput, type CaptureReceiver, useAcquirerSimulator } from '../sandbox/acquirer/test-support.ts';
 import { ShengpayChannel } from './channel.ts';
 import { startShengpaySimulator, type ShengpayMerchantCredentials, type ShengpaySimulator } from './simulator/index.ts';
 import type { ShengpayWay } from './protocol.ts';
@@ -22,20 +21,15 @@ function config(over: Record<string, string> = {}, signType = 'RSA'): ChannelCon
 const ctx = (over: Record<string, string> = {}, signType = 'RSA') => contextOf(config(over, signType));
 const isKind = isChannelError;
 
-before(async () => {
-  sim = await startShengpaySimulator({ timeScale: 1000, refundDelayMs: 100, passwordDelayMs: 200 });
-  creds = await sim.registerMerchant();
-  rcv = await startCaptureReceiver('SUCCESS');
-});
-after(async () => {
-  await rcv.close();
-  await sim.close();
-});
-beforeEach(() => {
-  Object.assign(sim.faults, defaultAcquirerFaults());
-  rcv.received.length = 0;
-  rcv.respond = () => 'SUCCESS';
-});
+useAcquirerSimulator(
+  () => startShengpaySimulator({ timeScale: 1000, refundDelayMs: 100, passwordDelayMs: 200 }),
+  () => 'SUCCESS',
+  async (s, r) => {
+    sim = s;
+    rcv = r;
+    creds = await sim.registerMerchant();
+  },
+);
 
 const EXTRA: Partial<Record<ShengpayWay, Record<string, unknown>>> = { WX_JSAPI: { openid: 'oUser0001' }, WX_LITE: { openid: 'oUser0002' }, ALI_JSAPI: { buyerUserId: '2088102177846880' } };
 const PAY_DATA: Partial<Record<ShengpayWay, string>> = { WX_NATIVE: 'codeUrl', ALI_QR: 'codeUrl', UP_QR: 'codeUrl', WX_H5: 'payurl', ALI_WAP: 'payurl', ALI_PC: 'payurl', WX_JSAPI: 'wxapp', WX_LITE: 'wxapp', ALI_JSAPI: 'aliapp' };

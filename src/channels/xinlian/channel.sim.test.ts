@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { generateKeyPairSync } from 'node:crypto';
 import type { ChannelConfig } from '../types.ts';
-import { assertErrorClassification, contextOf, inbound, isChannelError, orderInput, refundInput, startCaptureReceiver, type CaptureReceiver } from '../sandbox/acquirer/test-support.ts';
-import { defaultAcquirerFaults } from '../sandbox/acquirer/types.ts';
+import { assertErrorClassification, contextOf, inbound, isChannelError, orderInput, refundInput, type CaptureReceiver, useAcquirerSimulator } from '../sandbox/acquirer/test-support.ts';
 import { XinlianChannel } from './channel.ts';
 import { startXinlianSimulator, type XinlianMerchantCredentials, type XinlianSimulator } from './simulator/index.ts';
 
@@ -22,20 +21,15 @@ const ctx = (over: Record<string, string> = {}, secrets: Record<string, string> 
 const order = (wayCode: 'XLALILITE' | 'ALI_LITE' = 'XLALILITE', notifyUrl?: string) => orderInput('xinlian', { wayCode, extra: { buyerUserId: BUYER }, ...(notifyUrl ? { notifyUrl } : {}) });
 const tradeOf = (id: string) => sim.ledger(creds.mchNo).trades.find((t) => t.out_trade_no === id);
 
-before(async () => {
-  sim = await startXinlianSimulator({ timeScale: 1000, refundDelayMs: 100 });
-  creds = await sim.registerMerchant();
-  rcv = await startCaptureReceiver('SUCCESS');
-});
-after(async () => {
-  await rcv.close();
-  await sim.close();
-});
-beforeEach(() => {
-  Object.assign(sim.faults, defaultAcquirerFaults());
-  rcv.received.length = 0;
-  rcv.respond = () => 'SUCCESS';
-});
+useAcquirerSimulator(
+  () => startXinlianSimulator({ timeScale: 1000, refundDelayMs: 100 }),
+  () => 'SUCCESS',
+  async (s, r) => {
+    sim = s;
+    rcv = r;
+    creds = await sim.registerMerchant();
+  },
+);
 
 describe('Xinlian channel against the simulator', () => {
   test('both ways: aliapp {"alipayTradeNo"} like Alipay ALI_LITE, paid by that buyer, notified, refunded in part and in full', async () => {

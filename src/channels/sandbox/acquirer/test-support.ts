@@ -1,8 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import assert from 'node:assert/strict';
+import { after, before, beforeEach } from 'node:test';
 import { ChannelError, type ChannelConfig, type ChannelContext, type InboundCallback, type Logger, type PayChannel, type PayOrderInput, type RefundInput } from '../../types.ts';
 import type { AcquirerServer } from './server.ts';
+import { defaultAcquirerFaults } from './types.ts';
 import type { WayCode } from '../../../domain/pay-way.ts';
 
 /**
@@ -111,4 +113,30 @@ export async function assertErrorClassification(o: { channel: PayChannel; sim: A
     sim.faults.responseDelayMs = 0;
   }
   assert.equal((await channel.queryPayment(c, slow)).status, 'WAITING', 'the slow call was processed');
+}
+
+/**
+ * The hooks every acquirer channel-vs-simulator test file shares: one simulator and one capture
+ * receiver for the file; before each test the faults are switched off and the receiver answers
+ * `answer` with HTTP 200 again, with nothing captured. `onStart` takes them (and registers merchants).
+ */
+export function useAcquirerSimulator<S extends AcquirerServer<unknown>>(start: () => Promise<S>, answer: (c: Captured) => string, onStart: (sim: S, rcv: CaptureReceiver) => Promise<void> | void): void {
+  let sim: S | undefined;
+  let rcv: CaptureReceiver | undefined;
+  before(async () => {
+    sim = await start();
+    rcv = await startCaptureReceiver('');
+    rcv.respond = (c) => answer(c);
+    await onStart(sim, rcv);
+  });
+  after(async () => {
+    await rcv?.close();
+    await sim?.close();
+  });
+  beforeEach(() => {
+    Object.assign(sim!.faults, defaultAcquirerFaults());
+    rcv!.received.length = 0;
+    rcv!.respond = (c) => answer(c);
+    rcv!.status = () => 200;
+  });
 }
