@@ -101,7 +101,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const tick = async () => {
     try {
       await reconciler.runDue();
-      await notifications.dispatchDue();
+      // Not awaited: a pass lasts as long as its slowest merchant endpoint, and must not hold up the reconciler.
+      void notifications.dispatchDue().catch((err) => log.error({ err: (err as Error).message }, 'notification dispatch failed'));
     } catch (err) {
       log.error({ err: (err as Error).message }, 'worker pass failed');
     }
@@ -131,6 +132,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     notifications.onWake = null;
     await gw.http.close();
     if (ticking) await ticking;
+    await notifications.idle();
     if (!options.db) await db.close();
   };
   return gw;

@@ -16,6 +16,8 @@ export interface NotificationDeps {
 }
 
 const LEASE_SECONDS = 60;
+/** Deliveries in flight at once per process (merchant endpoints are many, each answered within the timeout). */
+const MAX_IN_FLIGHT = 64;
 
 /**
  * Merchant notifications through a transactional outbox. `enqueue*` runs inside the
@@ -28,8 +30,11 @@ const LEASE_SECONDS = 60;
 export class NotificationService {
   readonly #deps: NotificationDeps;
   #wakeTimer: NodeJS.Timeout | null = null;
-  #running = false;
+  /** The dispatch pass in progress, if any: one per process. */
+  #pass: Promise<number> | null = null;
   #rerun = false;
+  /** Wakes a pass that is waiting for deliveries to finish, so it claims what became due meanwhile. */
+  #kick: (() => void) | null = null;
   onWake: (() => void) | null = null;
 
   constructor(deps: NotificationDeps) {
@@ -68,25 +73,84 @@ export class NotificationService {
     this.#wakeTimer.unref();
   }
 
-  /** Delivers every due notification; returns how many attempts were made. */
-  async dispatchDue(batch = 50): Promise<number> {
-    if (this.#running) {
+  /**
+   * Delivers every due notification; resolves with the number of attempts once nothing is due and
+   * nothing is in flight. A call during a pass wakes that pass (and shares its promise) instead of
+   * starting another.
+   */
+  dispatchDue(batch = 50): Promise<number> {
+    if (this.#pass) {
       this.#rerun = true;
-      return 0;
+      this.#kick?.();
+      return this.#pass;
     }
-    this.#running = true;
+    this.#pass = this.#run(batch).finally(() => {
+      this.#pass = null;
+    });
+    return this.#pass;
+  }
+
+  /** Resolves when no pass is running (shutdown waits for it before closing the database). */
+  async idle(): Promise<void> {
+    while (this.#pass) await this.#pass.catch(() => 0);
+  }
+
+  /**
+   * Up to MAX_IN_FLIGHT deliveries at once, claimed as room frees up: a merchant endpoint that
+   * hangs until the timeout holds one slot, not the whole queue (a pass used to wait for every
+   * delivery of a batch before claiming the next). Outcomes finished by the time the pass looks
+   * again are recorded together, in one statement.
+   */
+  async #run(batch: number): Promise<number> {
     let total = 0;
+    const inflight = new Set<Promise<void>>();
+    const finished: Outcome[] = [];
+    let recording: Promise<void> = Promise.resolve();
+    const record = (): Promise<void> => {
+      if (finished.length > 0) {
+        const taken = finished.splice(0);
+        // Chained: outcome statements never overlap. A failure (database gone) is logged; the lease then expires and the batch is sent again: at least once.
+        recording = recording.then(() => this.#record(taken)).catch((err) => this.#deps.log.error({ err: (err as Error).message, notifications: taken.length }, 'recording notification outcomes failed'));
+      }
+      return recording;
+    };
+    // Outcomes and claims go in batches: one statement per finished delivery would be a commit per notification again.
+    let timer: NodeJS.Timeout | null = null;
+    const recordSoon = () => {
+      if (finished.length >= batch / 2) void record();
+      else timer ??= setTimeout(() => {
+        timer = null;
+        void record();
+      }, 10);
+    };
+    // Nothing more was due at the last claim: wait for a wake-up (new notifications, the worker's tick) before asking again.
+    let drained = false;
     try {
-      do {
+      for (;;) {
+        if (this.#rerun) drained = false;
         this.#rerun = false;
-        const claimed = await this.#claim(batch);
+        const room = MAX_IN_FLIGHT - inflight.size;
+        const want = !drained && (inflight.size === 0 || room >= batch / 2) ? Math.min(batch, room) : 0;
+        const claimed = want > 0 ? await this.#claim(want) : [];
+        if (claimed.length < want) drained = true;
         total += claimed.length;
-        const outcomes = await Promise.all(claimed.map((c) => this.#deliver(c)));
-        await this.#record(outcomes);
-        if (claimed.length === batch) this.#rerun = true;
-      } while (this.#rerun);
+        for (const c of claimed) {
+          const delivery: Promise<void> = this.#deliver(c)
+            .then((o) => void finished.push(o))
+            .finally(() => inflight.delete(delivery));
+          inflight.add(delivery);
+        }
+        if (want > 0 && claimed.length === want) continue; // more may be due
+        if (inflight.size === 0 && !this.#rerun) break;
+        if (inflight.size > 0 && !this.#rerun) await Promise.race([...inflight, new Promise<void>((wake) => (this.#kick = wake))]);
+        this.#kick = null;
+        recordSoon();
+      }
     } finally {
-      this.#running = false;
+      this.#kick = null;
+      if (timer) clearTimeout(timer);
+      await Promise.allSettled(inflight);
+      await record();
     }
     return total;
   }

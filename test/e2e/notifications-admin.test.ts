@@ -1,5 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { dbLegs } from '../helpers/db.ts';
 import pino from 'pino';
@@ -39,6 +41,31 @@ for (const leg of dbLegs()) {
         assert.equal(resend.status, 200);
         await waitFor('resent', () => receiver.received.length === 5);
       } finally {
+        await receiver.close();
+      }
+    });
+
+    test('a merchant endpoint that hangs holds one delivery slot, not the queue: other merchants are notified meanwhile', async () => {
+      // Accepts the connection and never answers (the gateway's timeout is 10 s).
+      const open: Array<import('node:http').ServerResponse> = [];
+      const hanging = createServer((_req, res) => void open.push(res));
+      await new Promise<void>((r) => hanging.listen(0, '127.0.0.1', () => r()));
+      const receiver = await startReceiver(s.demo.appSecret);
+      try {
+        const slow = (await s.client.unifiedOrder({ mchOrderNo: orderNo(), wayCode: 'WX_NATIVE', amount: 10, currency: 'cny', subject: 's', body: 'b', notifyUrl: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/notify` })).data as { payOrderId: string };
+        await s.sim.payer.pay('1900000001', slow.payOrderId);
+        await waitFor('the hanging endpoint got its request', () => open.length > 0);
+        const started = Date.now();
+        const fast = (await s.client.unifiedOrder({ mchOrderNo: orderNo(), wayCode: 'WX_NATIVE', amount: 10, currency: 'cny', subject: 's', body: 'b', notifyUrl: receiver.url })).data as { payOrderId: string };
+        await s.sim.payer.pay('1900000001', fast.payOrderId);
+        await waitFor('the other merchant notified', () => receiver.received.some((r) => r.fields.payOrderId === fast.payOrderId));
+        assert.ok(Date.now() - started < 8000, `notified after ${Date.now() - started} ms`);
+        assert.equal(open.length, 1, 'the hanging delivery is still in flight, unanswered');
+        await waitFor('its outcome recorded while the other still hangs', async () => ((await admin(s, 'GET', `/notifications?orderId=${fast.payOrderId}`)).json.notifications as Array<{ state: number }>)[0]?.state === 1, 5000);
+        assert.equal(open.length, 1);
+      } finally {
+        for (const res of open) res.end('SUCCESS');
+        await new Promise<void>((r) => hanging.close(() => r()));
         await receiver.close();
       }
     });
