@@ -32,6 +32,8 @@ const refused = PaypalClient.refused;
 export class PaypalChannel extends CachedClientChannel<PaypalClient> implements PayChannel {
   readonly ifCode = 'paypal';
   readonly #captures = new Map<string, Promise<PaymentStatus>>();
+  /** PayPal orders this process has captured (oldest first, bounded): asked again, they are read back, not captured again. */
+  readonly #captured = new Map<string, true>();
 
   constructor(deps: PaypalClientDeps = {}) {
     super((config) => new PaypalClient(parsePaypalConfig(config), deps));
@@ -83,10 +85,26 @@ export class PaypalChannel extends CachedClientChannel<PaypalClient> implements 
   capture(ctx: ChannelContext, payOrderId: string, paypalOrderId: string): Promise<PaymentStatus> {
     let inflight = this.#captures.get(paypalOrderId);
     if (!inflight) {
-      inflight = this.#capture(ctx, payOrderId, paypalOrderId).finally(() => this.#captures.delete(paypalOrderId));
+      inflight = this.#captureOnce(ctx, payOrderId, paypalOrderId).finally(() => this.#captures.delete(paypalOrderId));
       this.#captures.set(paypalOrderId, inflight);
     }
     return inflight;
+  }
+
+  /**
+   * The buyer's return and the CHECKOUT.ORDER.APPROVED webhook usually both ask for the capture; the
+   * second (once the first has finished) reads the order back instead of sending a capture again. The
+   * PayPal-Request-Id would make a repeat harmless, but it is still a call PayPal counts.
+   */
+  async #captureOnce(ctx: ChannelContext, payOrderId: string, paypalOrderId: string): Promise<PaymentStatus> {
+    if (this.#captured.has(paypalOrderId)) {
+      const current = await this.#getOrder(ctx, paypalOrderId);
+      if (orderStatus(current) !== 'APPROVED') return orderToStatus(current);
+    }
+    const result = await this.#capture(ctx, payOrderId, paypalOrderId);
+    this.#captured.set(paypalOrderId, true);
+    if (this.#captured.size > 10_000) this.#captured.delete(this.#captured.keys().next().value as string);
+    return result;
   }
 
   async #capture(ctx: ChannelContext, payOrderId: string, paypalOrderId: string): Promise<PaymentStatus> {
