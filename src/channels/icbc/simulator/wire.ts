@@ -64,9 +64,7 @@ export function icbcNoticeCodec(core: AcquirerCore<IcbcKeys>): NoticeCodec {
       return reply !== undefined && reply.return_code === 0 && reply.msg_id === n.id;
     },
     render(n: NoticeRecord) {
-      const m = ctx.book.merchants.get(n.merchantId);
-      const t = ctx.book.trade(n.merchantId, n.outTradeNo);
-      if (!m || !t) throw new Error(`notification ${n.id} for an unknown merchant or trade`);
+      const { m, t } = ctx.book.noticeSubjects(n);
       const { faults } = ctx;
       const biz: Record<string, unknown> = { return_code: 0, return_msg: 'success', msg_id: n.id, ...tradeBiz(t) };
       if (faults.tamperNotifyAmount) biz.order_amt = String(t.amount + 1);

@@ -63,10 +63,7 @@ export function jdpayNoticeCodec(core: AcquirerCore<JdpayKeys>): NoticeCodec {
     retryScheduleS: NOTIFY_RETRY_S,
     acknowledged: (status, body) => status === 200 && body.trim() === NOTIFY_ACK,
     render(n: NoticeRecord) {
-      const m = ctx.book.merchants.get(n.merchantId);
-      const t = ctx.book.trade(n.merchantId, n.outTradeNo);
-      const r = n.outRefundNo !== undefined ? ctx.book.refund(n.merchantId, n.outRefundNo) : undefined;
-      if (!m || !t) throw new Error(`notification ${n.id} for an unknown merchant or trade`);
+      const { m, t, r } = ctx.book.noticeSubjects(n);
       const { faults } = ctx;
       const fields: Record<string, string> = n.kind === 'refund' && r ? { tradeType: QUERY_TRADE_TYPE.refund, ...refundFields(r) } : { tradeType: QUERY_TRADE_TYPE.pay, ...tradeFields(t) };
       if (faults.tamperNotifyAmount) fields.amount = String(Number(fields.amount) + 1);

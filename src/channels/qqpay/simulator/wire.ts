@@ -69,9 +69,7 @@ export function qqpayNoticeCodec(core: AcquirerCore<QqpayKeys>): NoticeCodec {
       }
     },
     render(n: NoticeRecord) {
-      const m = ctx.book.merchants.get(n.merchantId);
-      const t = ctx.book.trade(n.merchantId, n.outTradeNo);
-      if (!m || !t) throw new Error(`notification ${n.id} for an unknown merchant or trade`);
+      const { m, t } = ctx.book.noticeSubjects(n);
       const { faults } = ctx;
       const fields = tradeFields(t);
       if (faults.tamperNotifyAmount) fields.total_fee = String(t.amount + 1);

@@ -77,6 +77,14 @@ export class AcquirerBook {
     return this.trades.values();
   }
 
+  /** The merchant, trade and (for a refund notice) refund a notification renders; an unknown one is a bug in the simulator. */
+  noticeSubjects(n: NoticeRecord): { m: MerchantRecord; t: TradeRecord; r: RefundRecord | undefined } {
+    const m = this.merchants.get(n.merchantId);
+    const t = this.trade(n.merchantId, n.outTradeNo);
+    if (!m || !t) throw new Error(`notification ${n.id} for an unknown merchant or trade`);
+    return { m, t, r: n.outRefundNo !== undefined ? this.refund(n.merchantId, n.outRefundNo) : undefined };
+  }
+
   refund(merchantId: string, outRefundNo: string): RefundRecord | undefined {
     return this.refunds.get(k(merchantId, outRefundNo));
   }

@@ -66,10 +66,7 @@ export function xinlianNoticeCodec(core: AcquirerCore<XinlianKeys>): NoticeCodec
     retryScheduleS: NOTIFY_RETRY_S,
     acknowledged: (status, body) => status === 200 && body.trim() === NOTIFY_ACK,
     render(n: NoticeRecord) {
-      const m = ctx.book.merchants.get(n.merchantId);
-      const t = ctx.book.trade(n.merchantId, n.outTradeNo);
-      const r = n.outRefundNo !== undefined ? ctx.book.refund(n.merchantId, n.outRefundNo) : undefined;
-      if (!m || !t) throw new Error(`notification ${n.id} for an unknown merchant or trade`);
+      const { m, t, r } = ctx.book.noticeSubjects(n);
       const { faults } = ctx;
       const fields: XlFields = n.kind === 'refund' && r ? { notifyType: 'REFUND', ...refundFields(m, r) } : { notifyType: 'PAY', ...tradeFields(m, t) };
       if (faults.tamperNotifyAmount) fields[n.kind === 'refund' ? 'refundAmount' : 'amount'] = Number(fields[n.kind === 'refund' ? 'refundAmount' : 'amount']) + 1;
